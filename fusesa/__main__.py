@@ -1,0 +1,5 @@
+import sys
+
+from fusesa.cli import main
+
+sys.exit(main())

@@ -1,0 +1,90 @@
+"""Verilog generator: ``python -m hw.gen --rows R --cols C --out DIR``.
+
+Writes ``DIR/fusesa_array.v`` (top module ``fusesa_array``, no source locations so the output
+has no machine paths) and ``DIR/config.json``. Files are rewritten only when their content
+changed, so simulator builds keyed on them stay cached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hw.config import ArrayConfig
+
+__all__ = ["generate_verilog", "write_outputs", "main", "TOP_NAME"]
+
+TOP_NAME = "fusesa_array"
+
+
+def generate_verilog(cfg: ArrayConfig) -> str:
+    from amaranth.back import verilog
+
+    from hw.top import ArrayTop
+
+    return verilog.convert(ArrayTop(cfg), name=TOP_NAME, emit_src=False)
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text() == text:
+        return False
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return True
+
+
+def write_outputs(cfg: ArrayConfig, out_dir: str | Path) -> Path:
+    """Generate the Verilog of ``cfg`` into ``out_dir``; returns the Verilog path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    vpath = out / f"{TOP_NAME}.v"
+    cfg_text = cfg.to_json()
+    cpath = out / "config.json"
+    if not (vpath.exists() and cpath.exists() and cpath.read_text() == cfg_text):
+        _write_if_changed(vpath, generate_verilog(cfg))
+        _write_if_changed(cpath, cfg_text)
+    return vpath
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rows", type=int, default=8, help="PE rows (default 8)")
+    p.add_argument("--cols", type=int, default=8, help="PE columns (default 8)")
+    p.add_argument("--act-width", type=int, default=8)
+    p.add_argument("--weight-width", type=int, default=8)
+    p.add_argument("--acc-width", type=int, default=32)
+    p.add_argument("--max-kernel", type=int, default=7)
+    p.add_argument("--out", default="build/gen", help="output directory (default build/gen)")
+
+
+def config_from_args(args: argparse.Namespace) -> ArrayConfig:
+    return ArrayConfig(
+        rows=args.rows,
+        cols=args.cols,
+        act_width=args.act_width,
+        weight_width=args.weight_width,
+        acc_width=args.acc_width,
+        max_kernel=args.max_kernel,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = config_from_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    vpath = write_outputs(cfg, args.out)
+    print(f"wrote {vpath} and {vpath.parent / 'config.json'} ({cfg.rows}x{cfg.cols}, {cfg.pes} PEs)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m hw.gen", description=__doc__.splitlines()[0])
+    add_arguments(p)
+    return run(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

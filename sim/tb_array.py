@@ -1,0 +1,72 @@
+"""cocotb bench of ``fusesa_array`` (hw.top.ArrayTop): replays GEMM tile programs.
+
+Driver, monitor and checker are kept apart: this bench only drives the per-cycle commands of
+each job (made by ``sw.mapping``) and records every valid output word with the cycle it was
+seen in. Assembling and checking against the golden happens in pytest (``sim.gemm``).
+
+Timing convention: at the falling edge inside cycle ``t`` the monitor samples the registered
+outputs of cycle ``t`` and the driver applies the inputs of cycle ``t`` (sampled by the rising
+edge that ends it). Cycle 0 of a job is its first command.
+
+Environment: ``FUSESA_JOBS`` (pickle: list of jobs) and ``FUSESA_RESULTS`` (pickle written).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge
+
+PORTS = ("in_valid", "in_swap", "in_data", "w_we", "w_row", "w_data")
+
+
+@cocotb.test()
+async def replay_jobs(dut):
+    with open(os.environ["FUSESA_JOBS"], "rb") as f:
+        jobs = pickle.load(f)
+    Clock(dut.clk, 10, unit="ns").start()
+    handles = [getattr(dut, p) for p in PORTS]
+    for h in handles:
+        h.value = 0
+    dut.rst.value = 1
+    for _ in range(3):
+        await FallingEdge(dut.clk)
+    dut.rst.value = 0
+    await FallingEdge(dut.clk)
+
+    results = []
+    out_valid, out_data = dut.out_valid, dut.out_data
+    for job in jobs:
+        commands = job["commands"]
+        n_expected = job["n_outputs"]
+        limit = job["timeout_cycles"]
+        outs: list[tuple[int, int]] = []
+        prev = (0,) * len(PORTS)
+        t = 0
+        while len(outs) < n_expected:
+            if t >= limit:
+                raise AssertionError(
+                    f"job {job['name']}: only {len(outs)} of {n_expected} outputs after {t} cycles"
+                )
+            if int(out_valid.value):
+                outs.append((t, int(out_data.value)))
+            cmd = commands[t] if t < len(commands) else (0,) * len(PORTS)
+            for h, v, p in zip(handles, cmd, prev, strict=True):
+                if v != p:
+                    h.value = v
+            prev = cmd
+            t += 1
+            await FallingEdge(dut.clk)
+        for h in handles:
+            h.value = 0
+        # Idle until the pipeline is empty, so the next job starts from a quiet array.
+        for _ in range(job["drain_cycles"]):
+            if int(out_valid.value):
+                raise AssertionError(f"job {job['name']}: unexpected extra output after the last one")
+            await FallingEdge(dut.clk)
+        results.append({"name": job["name"], "outputs": outs})
+    with open(os.environ["FUSESA_RESULTS"], "wb") as f:
+        pickle.dump(results, f)
