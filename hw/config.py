@@ -57,7 +57,9 @@ class ArrayConfig:
                 f"ArrayConfig.max_kernel must be a positive integer, not {self.max_kernel!r}"
             )
         if self.acc_width > 64:
-            raise ValueError(f"ArrayConfig.acc_width must be at most 64 bits, not {self.acc_width!r}")
+            raise ValueError(
+                f"ArrayConfig.acc_width must be at most 64 bits, not {self.acc_width!r}"
+            )
         need = self.min_acc_width
         if self.acc_width < need:
             raise ValueError(
@@ -153,7 +155,9 @@ class ArrayConfig:
         try:
             return PRESETS[name]
         except KeyError:
-            raise ValueError(f"unknown ArrayConfig preset {name!r}; choose from {sorted(PRESETS)}") from None
+            raise ValueError(
+                f"unknown ArrayConfig preset {name!r}; choose from {sorted(PRESETS)}"
+            ) from None
 
 
 PRESETS: dict[str, ArrayConfig] = {

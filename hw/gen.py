@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     vpath = write_outputs(cfg, args.out)
-    print(f"wrote {vpath} and {vpath.parent / 'config.json'} ({cfg.rows}x{cfg.cols}, {cfg.pes} PEs)")
+    print(
+        f"wrote {vpath} and {vpath.parent / 'config.json'} ({cfg.rows}x{cfg.cols}, {cfg.pes} PEs)"
+    )
     return 0
 
 

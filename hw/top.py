@@ -53,7 +53,9 @@ class ArrayTop(wiring.Component):
         lane = data.StructLayout({"a": cfg.act_shape, "swap": 1})
         m.submodules.skew = skew = Skew(lane, list(range(cfg.rows)))
         m.submodules.mesh = mesh = SystolicArray(cfg)
-        m.submodules.deskew = deskew = Skew(cfg.acc_shape, [cfg.cols - 1 - c for c in range(cfg.cols)])
+        m.submodules.deskew = deskew = Skew(
+            cfg.acc_shape, [cfg.cols - 1 - c for c in range(cfg.cols)]
+        )
 
         # Invalid cycles inject zeros, so idle rows never toggle the multipliers or swap tiles.
         for r in range(cfg.rows):

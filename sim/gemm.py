@@ -68,6 +68,8 @@ def rtl_gemms(
     return out
 
 
-def rtl_gemm(x: np.ndarray, w: np.ndarray, cfg: ArrayConfig, simulator: str = "verilator") -> GemmResult:
+def rtl_gemm(
+    x: np.ndarray, w: np.ndarray, cfg: ArrayConfig, simulator: str = "verilator"
+) -> GemmResult:
     """Run ``x[M, Kr] @ w[Kr, N]`` (int8-range integers) through the RTL."""
     return rtl_gemms([(x, w)], cfg, simulator)[0]

@@ -84,12 +84,16 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 class BuildInfo:
-    def __init__(self, cfg: ArrayConfig, simulator: str, build_dir: Path, seconds: float, fresh: bool):
+    def __init__(
+        self, cfg: ArrayConfig, simulator: str, build_dir: Path, seconds: float, fresh: bool
+    ):
         self.cfg, self.simulator, self.build_dir = cfg, simulator, build_dir
         self.seconds, self.fresh = seconds, fresh
 
     def __repr__(self) -> str:
-        return f"BuildInfo({self.cfg.name}, {self.simulator}, {self.seconds:.1f}s, fresh={self.fresh})"
+        return (
+            f"BuildInfo({self.cfg.name}, {self.simulator}, {self.seconds:.1f}s, fresh={self.fresh})"
+        )
 
 
 def _quiet_runner_logs() -> None:
@@ -114,7 +118,11 @@ def build(cfg: ArrayConfig, simulator: str, verbose: bool = False) -> BuildInfo:
         if stamp.exists() and stamp.stat().st_mtime >= vpath.stat().st_mtime:
             return BuildInfo(cfg, simulator, bdir, 0.0, fresh=False)
         runner = get_runner(simulator)
-        build_args = ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC"] if simulator == "verilator" else []
+        build_args = (
+            ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC"]
+            if simulator == "verilator"
+            else []
+        )
         log = bdir / "build.log"
         try:
             runner.build(

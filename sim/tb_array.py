@@ -65,7 +65,9 @@ async def replay_jobs(dut):
         # Idle until the pipeline is empty, so the next job starts from a quiet array.
         for _ in range(job["drain_cycles"]):
             if int(out_valid.value):
-                raise AssertionError(f"job {job['name']}: unexpected extra output after the last one")
+                raise AssertionError(
+                    f"job {job['name']}: unexpected extra output after the last one"
+                )
             await FallingEdge(dut.clk)
         results.append({"name": job["name"], "outputs": outs})
     with open(os.environ["FUSESA_RESULTS"], "wb") as f:

@@ -72,7 +72,9 @@ class GemmProgram:
     def n_outputs(self) -> int:
         return len(self.folds) * self.M
 
-    def packed(self, act_width: int, weight_width: int) -> list[tuple[int, int, int, int, int, int]]:
+    def packed(
+        self, act_width: int, weight_width: int
+    ) -> list[tuple[int, int, int, int, int, int]]:
         """Per-cycle tuples ``(in_valid, in_swap, in_data, w_we, w_row, w_data)`` with the lane
         arrays packed into flat port words, ready for a simulator driver."""
         return [
@@ -90,7 +92,9 @@ class GemmProgram:
 
 def _check_operands(x: np.ndarray, w: np.ndarray) -> None:
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
-        raise ValueError(f"GEMM operands must be X[M, Kr] and W[Kr, N], got {x.shape} and {w.shape}")
+        raise ValueError(
+            f"GEMM operands must be X[M, Kr] and W[Kr, N], got {x.shape} and {w.shape}"
+        )
     if 0 in x.shape or 0 in w.shape:
         raise ValueError(f"GEMM operands must be non-empty, got {x.shape} and {w.shape}")
 

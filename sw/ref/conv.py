@@ -47,7 +47,9 @@ def im2col(
     return cols.reshape(n * ho * wo, c * kh * kw), (ho, wo)
 
 
-def conv2d_ref(x: np.ndarray, weight: np.ndarray, stride=1, padding=0, groups: int = 1) -> np.ndarray:
+def conv2d_ref(
+    x: np.ndarray, weight: np.ndarray, stride=1, padding=0, groups: int = 1
+) -> np.ndarray:
     """Integer ``F.conv2d(x, weight, stride, padding, groups=groups)`` as int64 NCHW."""
     weight = np.asarray(weight)
     x = np.asarray(x)

@@ -1,0 +1,113 @@
+"""``run_layer``: run one PyTorch layer through the RTL and return its exact integer output
+and the measured cycle count (SPEC section 5).
+
+Supported (int8-range integer weights and inputs, float or integer tensors):
+
+- ``nn.Conv2d`` with ``groups=1``, any kernel / stride / zero padding, ``dilation=1``:
+  im2col GEMM on the weight-stationary array (``M = N*Ho*Wo``, ``Kr = C*kh*kw``,
+  ``N = out_channels``); cycles = ``sw.latency.rtl.gemm_cycles(M, Kr, N, rows, cols)``.
+- ``nn.Conv2d`` depthwise (``groups == in_channels == out_channels``): the baseline mapping
+  of SPEC 3.4, one single-column GEMM per channel (``Kr = kh*kw``, ``N = 1``), run one after the
+  other; cycles = ``C * gemm_cycles(Ho*Wo*N, kh*kw, 1, rows, cols)``.
+- ``nn.Linear``: ``M = batch``, ``Kr = in_features``, ``N = out_features``.
+
+A bias, if the layer has one, must hold integers too; it is added after the array (int64).
+Anything else raises ``ValueError`` naming the layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw.config import ArrayConfig
+from sim.gemm import check_int_range, rtl_gemms
+from sw.ref.conv import im2col
+
+__all__ = ["LayerResult", "run_layer"]
+
+
+@dataclass
+class LayerResult:
+    output: np.ndarray  # int64, shaped like torch's output
+    cycles: int  # measured RTL cycles (sum over the GEMMs the layer was mapped to)
+    gemms: int  # how many GEMM jobs the layer became
+
+
+def _to_numpy(t) -> np.ndarray:
+    return t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def _bias(layer, name: str, cfg: ArrayConfig) -> np.ndarray | None:
+    if getattr(layer, "bias", None) is None:
+        return None
+    return check_int_range(f"{name}.bias", _to_numpy(layer.bias), cfg.acc_width)
+
+
+def run_layer(layer, x, cfg: ArrayConfig, simulator: str = "verilator") -> LayerResult:
+    """Run ``layer(x)`` on the RTL of ``cfg``; see the module docstring for what is supported."""
+    import torch.nn as nn
+
+    name = type(layer).__name__
+    if isinstance(layer, nn.Linear):
+        xs = check_int_range(f"{name} input", _to_numpy(x), cfg.act_width)
+        if xs.ndim != 2 or xs.shape[1] != layer.in_features:
+            raise ValueError(
+                f"{name}({layer.in_features}->{layer.out_features}) needs input [B, {layer.in_features}], got {xs.shape}"
+            )
+        w = check_int_range(f"{name}.weight", _to_numpy(layer.weight), cfg.weight_width)
+        res = rtl_gemms([(xs, w.T)], cfg, simulator)[0]
+        out = res.output
+        b = _bias(layer, name, cfg)
+        if b is not None:
+            out = out + b
+        return LayerResult(out, res.cycles, 1)
+    if not isinstance(layer, nn.Conv2d):
+        raise ValueError(f"run_layer supports nn.Conv2d and nn.Linear, not {name}")
+    return _run_conv(layer, x, cfg, simulator)
+
+
+def _run_conv(layer, x, cfg: ArrayConfig, simulator: str) -> LayerResult:
+    desc = repr(layer)
+    if tuple(layer.dilation) != (1, 1):
+        raise ValueError(f"{desc}: dilation {tuple(layer.dilation)} is not supported by the array")
+    if isinstance(layer.padding, str):
+        raise ValueError(
+            f"{desc}: string padding {layer.padding!r} is not supported; give integers"
+        )
+    if layer.padding_mode != "zeros":
+        raise ValueError(
+            f"{desc}: padding_mode {layer.padding_mode!r} is not supported (zeros only)"
+        )
+    xs = check_int_range(f"{desc} input", _to_numpy(x), cfg.act_width)
+    if xs.ndim == 3:
+        xs = xs[None]
+    if xs.ndim != 4 or xs.shape[1] != layer.in_channels:
+        raise ValueError(f"{desc}: input must be [N, {layer.in_channels}, H, W], got {xs.shape}")
+    w = check_int_range(f"{desc} weight", _to_numpy(layer.weight), cfg.weight_width)
+    n = xs.shape[0]
+    kh, kw = layer.kernel_size
+    stride, padding, groups = tuple(layer.stride), tuple(layer.padding), layer.groups
+    if groups == 1:
+        cols, (ho, wo) = im2col(xs, (kh, kw), stride, padding)
+        res = rtl_gemms([(cols, w.reshape(w.shape[0], -1).T)], cfg, simulator)[0]
+        out = res.output.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2)
+        cycles, gemms = res.cycles, 1
+    elif groups == layer.in_channels == layer.out_channels:
+        pairs = []
+        for c in range(groups):
+            cols, (ho, wo) = im2col(xs[:, c : c + 1], (kh, kw), stride, padding)
+            pairs.append((cols, w[c].reshape(1, -1).T))
+        results = rtl_gemms(pairs, cfg, simulator)
+        out = np.stack([r.output.reshape(n, ho, wo) for r in results], axis=1)
+        cycles, gemms = sum(r.cycles for r in results), len(results)
+    else:
+        raise ValueError(
+            f"{desc}: grouped convolution with groups={groups} is neither standard (groups=1) "
+            "nor depthwise (groups == in_channels == out_channels)"
+        )
+    b = _bias(layer, desc, cfg)
+    if b is not None:
+        out = out + b[None, :, None, None]
+    return LayerResult(np.ascontiguousarray(out), cycles, gemms)
