@@ -15,6 +15,19 @@ Dataflow (one fold computes ``Y[M x cols] = X[M x rows] @ W[rows x cols]``)::
 Row ``r`` of the skewed input carries ``X[m, r]`` at cycle ``m + r``; it meets the partial sum
 of the same ``m`` coming down column ``c`` at PE(r, c) in cycle ``m + r + c``, so column ``c``
 emits ``Y[m, c]`` at cycle ``m + rows + c``. Latency through the mesh: ``rows + c`` cycles.
+
+FuSe mode (SPEC 3.3, ``cfg.fuse``)::
+
+    tap[0] ==+========+========+====    per-row broadcast bus (one tap per cycle)
+    x[0] --> PE(0,0)->PE(0,1)->PE(0,2)   the line streams in reversed, one PE per cycle
+    tap[1] ==+========+========+====
+    x[1] --> PE(1,0)->PE(1,1)->PE(1,2)   rows are independent lines, in lock-step
+                 |        |        |
+                 v        v        v     after the last tap, SHIFT drains the
+              out[0]   out[1]   out[2]   accumulators down the psum chain, bottom row first
+
+PE(r, c) accumulates output position ``c`` of line ``r``: with the line streamed reversed,
+at tap ``k`` it holds ``x[c + k]`` while the bus carries ``w[k]``.
 """
 
 from __future__ import annotations
@@ -25,6 +38,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from hw.config import ArrayConfig
+from hw.interfaces import PeControl
 from hw.pe import PE
 
 __all__ = ["SystolicArray"]
@@ -33,16 +47,18 @@ __all__ = ["SystolicArray"]
 class SystolicArray(wiring.Component):
     def __init__(self, cfg: ArrayConfig) -> None:
         self.cfg = cfg
-        super().__init__(
-            {
-                "a_in": In(data.ArrayLayout(cfg.act_shape, cfg.rows)),
-                "swap_in": In(data.ArrayLayout(1, cfg.rows)),
-                "w_we": In(1),
-                "w_row": In(max(1, ceil_log2(cfg.rows))),
-                "w_data": In(data.ArrayLayout(cfg.weight_shape, cfg.cols)),
-                "psum_out": Out(data.ArrayLayout(cfg.acc_shape, cfg.cols)),
-            }
-        )
+        ports = {
+            "a_in": In(data.ArrayLayout(cfg.act_shape, cfg.rows)),
+            "swap_in": In(data.ArrayLayout(1, cfg.rows)),
+            "w_we": In(1),
+            "w_row": In(max(1, ceil_log2(cfg.rows))),
+            "w_data": In(data.ArrayLayout(cfg.weight_shape, cfg.cols)),
+            "psum_out": Out(data.ArrayLayout(cfg.acc_shape, cfg.cols)),
+        }
+        if cfg.fuse:
+            ports["tap_in"] = In(data.ArrayLayout(cfg.weight_shape, cfg.rows))
+            ports["ctl"] = In(PeControl)
+        super().__init__(ports)
 
     def elaborate(self, platform) -> Module:
         cfg = self.cfg
@@ -65,6 +81,8 @@ class SystolicArray(wiring.Component):
                     pe.w_we.eq(self.w_we & (self.w_row == r)),
                     pe.w_data.eq(self.w_data[c]),
                 ]
+                if cfg.fuse:  # the row's broadcast bus and the array-wide control
+                    m.d.comb += [pe.tap_in.eq(self.tap_in[r]), pe.ctl.eq(self.ctl)]
         for c in range(cfg.cols):
             m.d.comb += self.psum_out[c].eq(pes[cfg.rows - 1][c].psum_out)
         return m

@@ -30,6 +30,9 @@ class ArrayConfig:
     - ``act_width``/``weight_width``: signed two's-complement operand widths (default int8).
     - ``acc_width``: partial-sum width; must hold the largest in-array reduction exactly.
     - ``max_kernel``: largest 1-D kernel length K of the FuSe mode (SPEC 3.3).
+    - ``fuse``: generate the FuSe 1-D mode (row broadcast bus, per-PE weight-operand mux,
+      local accumulation, drain register row). ``False`` gives the plain WS array, the
+      baseline of the synthesis overhead comparison.
     """
 
     rows: int
@@ -38,8 +41,11 @@ class ArrayConfig:
     weight_width: int = 8
     acc_width: int = 32
     max_kernel: int = 7
+    fuse: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.fuse, bool):
+            raise ValueError(f"ArrayConfig.fuse must be True or False, not {self.fuse!r}")
         for name in ("rows", "cols", "act_width", "weight_width", "acc_width", "max_kernel"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
@@ -117,7 +123,8 @@ class ArrayConfig:
 
     @property
     def name(self) -> str:
-        return f"array_{self.rows}x{self.cols}_a{self.act_width}w{self.weight_width}acc{self.acc_width}"
+        base = f"array_{self.rows}x{self.cols}_a{self.act_width}w{self.weight_width}acc{self.acc_width}"
+        return f"{base}_fuse_k{self.max_kernel}" if self.fuse else f"{base}_ws"
 
     # -- serialization --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

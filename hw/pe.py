@@ -1,18 +1,24 @@
-"""Processing element of the weight-stationary systolic array (SPEC 3.2).
+"""Processing element: weight-stationary MAC with an optional FuSe 1-D mode (SPEC 3.2, 3.3).
 
-One PE holds two weight registers: ``w_active`` (used for the products of the current tile)
-and ``w_shadow`` (written by the weight-load port while the current tile computes). A one-bit
-``swap`` tag travels with the activation that opens a new tile; when it reaches the PE, that
-product already uses ``w_shadow`` and ``w_active`` takes its value, so consecutive tiles run
-back to back with no drain bubble (double-buffered weights).
-
-Per cycle::
+GEMM mode. Two weight registers: ``w_active`` (used by the current tile) and ``w_shadow``
+(written by the weight-load port while the current tile computes). A one-bit ``swap`` tag
+travels with the activation that opens a new tile; when it reaches the PE, that product
+already uses ``w_shadow`` and ``w_active`` takes its value, so consecutive tiles run back to
+back (double-buffered weights)::
 
     w_use     = swap_in ? w_shadow : w_active
     psum_out <= psum_in + a_in * w_use      (registered, goes down)
     a_out    <= a_in ; swap_out <= swap_in  (registered, goes right)
     w_shadow <= w_data   if w_we            (a write in the swap cycle lands after the copy)
 
+FuSe mode (only generated when ``cfg.fuse``): the weight operand comes from the row's
+broadcast tap ``tap_in`` (the paper's DataEn mux) and ``psum_out`` is the PE's own
+accumulator; the array-wide ``ctl`` (``hw.interfaces.PeControl``) picks::
+
+    psum_out <= (zero ? 0 : keep ? psum_out : psum_in) + (prod ? a_in * w : 0)
+    w         = bcast ? tap_in : w_use
+
+GEMM is ``keep=zero=bcast=0, prod=1``; FuSe FIRST/ACC/SHIFT/HOLD are the other codes.
 Latency: one cycle from (a_in, psum_in) to psum_out and a_out.
 """
 
@@ -23,6 +29,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.config import ArrayConfig
+from hw.interfaces import PeControl
 
 __all__ = ["PE"]
 
@@ -30,18 +37,20 @@ __all__ = ["PE"]
 class PE(wiring.Component):
     def __init__(self, cfg: ArrayConfig) -> None:
         self.cfg = cfg
-        super().__init__(
-            {
-                "a_in": In(signed(cfg.act_width)),
-                "swap_in": In(1),
-                "psum_in": In(signed(cfg.acc_width)),
-                "w_we": In(1),
-                "w_data": In(signed(cfg.weight_width)),
-                "a_out": Out(signed(cfg.act_width)),
-                "swap_out": Out(1),
-                "psum_out": Out(signed(cfg.acc_width)),
-            }
-        )
+        ports = {
+            "a_in": In(signed(cfg.act_width)),
+            "swap_in": In(1),
+            "psum_in": In(signed(cfg.acc_width)),
+            "w_we": In(1),
+            "w_data": In(signed(cfg.weight_width)),
+            "a_out": Out(signed(cfg.act_width)),
+            "swap_out": Out(1),
+            "psum_out": Out(signed(cfg.acc_width)),
+        }
+        if cfg.fuse:
+            ports["tap_in"] = In(signed(cfg.weight_width))
+            ports["ctl"] = In(PeControl)
+        super().__init__(ports)
 
     def elaborate(self, platform) -> Module:
         cfg = self.cfg
@@ -50,13 +59,23 @@ class PE(wiring.Component):
         w_shadow = Signal(signed(cfg.weight_width))
         w_use = Signal(signed(cfg.weight_width))
         product = Signal(signed(cfg.act_width + cfg.weight_width))
+        m.d.comb += w_use.eq(Mux(self.swap_in, w_shadow, w_active))
 
-        m.d.comb += [
-            w_use.eq(Mux(self.swap_in, w_shadow, w_active)),
-            product.eq(self.a_in * w_use),
-        ]
+        if cfg.fuse:
+            ctl = self.ctl
+            w_sel = Signal(signed(cfg.weight_width))
+            base = Signal(signed(cfg.acc_width))
+            m.d.comb += [
+                w_sel.eq(Mux(ctl.bcast, self.tap_in, w_use)),
+                product.eq(Mux(ctl.prod, self.a_in * w_sel, 0)),
+                base.eq(Mux(ctl.zero, 0, Mux(ctl.keep, self.psum_out, self.psum_in))),
+            ]
+        else:
+            base = self.psum_in
+            m.d.comb += product.eq(self.a_in * w_use)
+
         m.d.sync += [
-            self.psum_out.eq(self.psum_in + product),
+            self.psum_out.eq(base + product),
             self.a_out.eq(self.a_in),
             self.swap_out.eq(self.swap_in),
         ]

@@ -14,6 +14,16 @@ ports are flat vectors, element ``i`` at bits ``[i*w +: w]``, two's complement):
 - ``out_valid``, ``out_data[cols]``: ``Y[m, 0..cols-1]`` (acc_width signed), aligned,
   ``rows + cols - 1`` cycles after row ``m`` entered (``ArrayConfig.latency``).
 
+FuSe mode (only when ``cfg.fuse``; ``mode`` = ``ArrayMode.FUSE``):
+
+- ``in_data[r]`` enters row ``r`` directly (no skew: rows are independent lines in
+  lock-step) and shifts right one PE per cycle; ``tap[r]`` is row ``r``'s broadcast tap;
+  ``op`` (``FuseOp``) tells every accumulator what to do this cycle.
+- A ``SHIFT`` cycle moves the accumulators one row down and captures the bottom row in the
+  output register: ``out_valid``/``out_data`` show it in the next cycle. A fold's ``rows``
+  results therefore leave bottom row first, one per SHIFT.
+- The GEMM weight registers are untouched, the swap tag is forced low.
+
 The cycle formula of a whole GEMM built on this is in ``sw.latency.rtl``.
 """
 
@@ -26,6 +36,7 @@ from amaranth.utils import ceil_log2
 
 from hw.array import SystolicArray
 from hw.config import ArrayConfig
+from hw.interfaces import ArrayMode, FuseOp
 from hw.skew import Skew
 
 __all__ = ["ArrayTop"]
@@ -34,18 +45,21 @@ __all__ = ["ArrayTop"]
 class ArrayTop(wiring.Component):
     def __init__(self, cfg: ArrayConfig) -> None:
         self.cfg = cfg
-        super().__init__(
-            {
-                "in_valid": In(1),
-                "in_swap": In(1),
-                "in_data": In(data.ArrayLayout(cfg.act_shape, cfg.rows)),
-                "w_we": In(1),
-                "w_row": In(max(1, ceil_log2(cfg.rows))),
-                "w_data": In(data.ArrayLayout(cfg.weight_shape, cfg.cols)),
-                "out_valid": Out(1),
-                "out_data": Out(data.ArrayLayout(cfg.acc_shape, cfg.cols)),
-            }
-        )
+        ports = {
+            "in_valid": In(1),
+            "in_swap": In(1),
+            "in_data": In(data.ArrayLayout(cfg.act_shape, cfg.rows)),
+            "w_we": In(1),
+            "w_row": In(max(1, ceil_log2(cfg.rows))),
+            "w_data": In(data.ArrayLayout(cfg.weight_shape, cfg.cols)),
+            "out_valid": Out(1),
+            "out_data": Out(data.ArrayLayout(cfg.acc_shape, cfg.cols)),
+        }
+        if cfg.fuse:
+            ports["mode"] = In(ArrayMode)
+            ports["op"] = In(FuseOp)
+            ports["tap"] = In(data.ArrayLayout(cfg.weight_shape, cfg.rows))
+        super().__init__(ports)
 
     def elaborate(self, platform) -> Module:
         cfg = self.cfg
@@ -57,26 +71,64 @@ class ArrayTop(wiring.Component):
             cfg.acc_shape, [cfg.cols - 1 - c for c in range(cfg.cols)]
         )
 
+        fuse = Signal()
+        if cfg.fuse:
+            m.d.comb += fuse.eq(self.mode == ArrayMode.FUSE)
+        gemm_valid = self.in_valid & ~fuse
         # Invalid cycles inject zeros, so idle rows never toggle the multipliers or swap tiles.
         for r in range(cfg.rows):
             m.d.comb += [
-                skew.i[r].a.eq(Mux(self.in_valid, self.in_data[r], 0)),
-                skew.i[r].swap.eq(self.in_valid & self.in_swap),
-                mesh.a_in[r].eq(skew.o[r].a),
+                skew.i[r].a.eq(Mux(gemm_valid, self.in_data[r], 0)),
+                skew.i[r].swap.eq(gemm_valid & self.in_swap),
                 mesh.swap_in[r].eq(skew.o[r].swap),
             ]
+            if cfg.fuse:
+                direct = Mux(self.in_valid, self.in_data[r], 0)
+                m.d.comb += mesh.a_in[r].eq(Mux(fuse, direct, skew.o[r].a))
+            else:
+                m.d.comb += mesh.a_in[r].eq(skew.o[r].a)
         m.d.comb += [
             mesh.w_we.eq(self.w_we),
             mesh.w_row.eq(self.w_row),
             mesh.w_data.eq(self.w_data),
             deskew.i.eq(mesh.psum_out),
-            self.out_data.eq(deskew.o),
         ]
 
-        valid = self.in_valid
+        valid = gemm_valid
         for k in range(cfg.latency):
             nxt = Signal(name=f"valid_d{k + 1}")
             m.d.sync += nxt.eq(valid)
             valid = nxt
-        m.d.comb += self.out_valid.eq(valid)
+
+        if not cfg.fuse:
+            m.d.comb += [self.out_data.eq(deskew.o), self.out_valid.eq(valid)]
+            return m
+
+        # FuSe control decode (SPEC 3.3): one code for the whole array, rows in lock-step.
+        ctl = mesh.ctl
+        with m.If(fuse):
+            m.d.comb += ctl.bcast.eq(1)
+            with m.Switch(self.op):
+                with m.Case(FuseOp.HOLD):
+                    m.d.comb += ctl.keep.eq(1)
+                with m.Case(FuseOp.FIRST):
+                    m.d.comb += [ctl.zero.eq(1), ctl.prod.eq(1)]
+                with m.Case(FuseOp.ACC):
+                    m.d.comb += [ctl.keep.eq(1), ctl.prod.eq(1)]
+                with m.Case(FuseOp.SHIFT):
+                    pass  # base = psum_in, no product: move one row down
+        with m.Else():
+            m.d.comb += ctl.prod.eq(1)  # GEMM: psum_in + a * w_stationary
+        m.d.comb += [mesh.tap_in[r].eq(self.tap[r]) for r in range(cfg.rows)]
+
+        drain = Signal(data.ArrayLayout(cfg.acc_shape, cfg.cols))
+        drain_valid = Signal()
+        shift = fuse & (self.op == FuseOp.SHIFT)
+        m.d.sync += drain_valid.eq(shift)
+        with m.If(shift):
+            m.d.sync += drain.eq(mesh.psum_out)
+        with m.If(fuse):
+            m.d.comb += [self.out_data.eq(drain), self.out_valid.eq(drain_valid)]
+        with m.Else():
+            m.d.comb += [self.out_data.eq(deskew.o), self.out_valid.eq(valid)]
         return m

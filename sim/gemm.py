@@ -37,9 +37,14 @@ def check_int_range(name: str, a: np.ndarray, bits: int) -> np.ndarray:
     return arr
 
 
+GEMM_PORTS = ("in_valid", "in_swap", "in_data", "w_we", "w_row", "w_data")
+
+
 def _job(name: str, prog: GemmProgram, cfg: ArrayConfig) -> dict:
     return {
         "name": name,
+        "ports": GEMM_PORTS,
+        "static": {"mode": 0} if cfg.fuse else {},
         "commands": prog.packed(cfg.act_width, cfg.weight_width),
         "n_outputs": prog.n_outputs,
         "timeout_cycles": 2 * prog.cycles_driven + 4 * cfg.latency + 64,

@@ -8,6 +8,10 @@ Timing convention: at the falling edge inside cycle ``t`` the monitor samples th
 outputs of cycle ``t`` and the driver applies the inputs of cycle ``t`` (sampled by the rising
 edge that ends it). Cycle 0 of a job is its first command.
 
+A job is a dict: ``ports`` (names of the driven ports), ``commands`` (one tuple of values
+per cycle, in ``ports`` order), ``static`` (ports set once before the job, e.g. ``mode``),
+``n_outputs``, ``timeout_cycles``, ``drain_cycles``, ``name``.
+
 Environment: ``FUSESA_JOBS`` (pickle: list of jobs) and ``FUSESA_RESULTS`` (pickle written).
 """
 
@@ -20,17 +24,17 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
-PORTS = ("in_valid", "in_swap", "in_data", "w_we", "w_row", "w_data")
-
 
 @cocotb.test()
 async def replay_jobs(dut):
     with open(os.environ["FUSESA_JOBS"], "rb") as f:
         jobs = pickle.load(f)
     Clock(dut.clk, 10, unit="ns").start()
-    handles = [getattr(dut, p) for p in PORTS]
-    for h in handles:
-        h.value = 0
+    all_ports = sorted(
+        {p for job in jobs for p in job["ports"]} | {p for job in jobs for p in job["static"]}
+    )
+    for p in all_ports:
+        getattr(dut, p).value = 0
     dut.rst.value = 1
     for _ in range(3):
         await FallingEdge(dut.clk)
@@ -40,11 +44,15 @@ async def replay_jobs(dut):
     results = []
     out_valid, out_data = dut.out_valid, dut.out_data
     for job in jobs:
+        for p, v in job["static"].items():
+            getattr(dut, p).value = v
+        handles = [getattr(dut, p) for p in job["ports"]]
+        idle = (0,) * len(handles)
         commands = job["commands"]
         n_expected = job["n_outputs"]
         limit = job["timeout_cycles"]
         outs: list[tuple[int, int]] = []
-        prev = (0,) * len(PORTS)
+        prev = idle
         t = 0
         while len(outs) < n_expected:
             if t >= limit:
@@ -53,7 +61,7 @@ async def replay_jobs(dut):
                 )
             if int(out_valid.value):
                 outs.append((t, int(out_data.value)))
-            cmd = commands[t] if t < len(commands) else (0,) * len(PORTS)
+            cmd = commands[t] if t < len(commands) else idle
             for h, v, p in zip(handles, cmd, prev, strict=True):
                 if v != p:
                     h.value = v

@@ -22,13 +22,40 @@ inclusive::
 
 (``1`` cycle before the first row enters + ``(F-1)*P`` + ``M`` rows + ``R + C - 1`` latency.)
 For a single 1x1 array and one 1x1x1 GEMM: ``0 + 1 + 1 + 1 = 3`` cycles.
+
+FuSe 1-D depthwise (``hw`` FuSe mode, schedule of ``sw.mapping.fuse``): ``L`` lines of
+``J`` stride-1 output positions with a ``K``-tap kernel, folds ``ceil(L/R) * ceil(J/C)``,
+each streaming ``C + K - 1`` inputs, broadcasting ``K`` taps in its last ``K`` stream cycles
+and draining ``R`` results (one SHIFT per row) in the next cycles, which overlap the next
+fold's stream-in but not its taps::
+
+    P      = max(C + K - 1, R + K) = C + K - 1 + max(0, R - (C - 1))
+    cycles = (folds - 1) * P + C + K + R
+
+A 1xK layer on ``[N, Ch, H, W]`` with stride ``(sh, sw)``, padding ``(ph, pw)``: lines
+``L = N*Ch*Ho`` (every ``sh``-th padded row), ``J = W + 2pw - K + 1`` (every ``sw``-th kept).
+A Kx1 layer is the same on the transposed image.
+
+Baseline depthwise (SPEC 3.4): one single-column GEMM per channel, run one after the other::
+
+    cycles = Ch * gemm_cycles(N*Ho*Wo, kh*kw, 1, R, C)
 """
 
 from __future__ import annotations
 
 from math import ceil
 
-__all__ = ["gemm_folds", "gemm_fold_period", "gemm_cycles", "conv2d_gemm_shape"]
+__all__ = [
+    "gemm_folds",
+    "gemm_fold_period",
+    "gemm_cycles",
+    "conv2d_gemm_shape",
+    "fuse_folds",
+    "fuse_fold_period",
+    "fuse_cycles",
+    "fuse_conv_cycles",
+    "depthwise_baseline_cycles",
+]
 
 
 def _check_positive(**values: int) -> None:
@@ -60,3 +87,69 @@ def conv2d_gemm_shape(
 ) -> tuple[int, int, int]:
     """(M, Kr, N) of a groups=1 conv lowered by im2col: pixels x (kh*kw*c_in) x filters."""
     return batch * h_out * w_out, kh * kw * c_in, c_out
+
+
+def fuse_folds(lines: int, positions: int, rows: int, cols: int) -> int:
+    """FuSe folds: ``ceil(lines / rows) * ceil(positions / cols)``."""
+    _check_positive(lines=lines, positions=positions, rows=rows, cols=cols)
+    return ceil(lines / rows) * ceil(positions / cols)
+
+
+def fuse_fold_period(K: int, rows: int, cols: int) -> int:
+    """Steady-state FuSe fold period ``max(cols + K - 1, rows + K)``."""
+    _check_positive(K=K, rows=rows, cols=cols)
+    return max(cols + K - 1, rows + K)
+
+
+def fuse_cycles(lines: int, positions: int, K: int, rows: int, cols: int) -> int:
+    """Exact RTL cycles of ``lines`` 1-D correlations with ``positions`` outputs each."""
+    folds = fuse_folds(lines, positions, rows, cols)
+    return (folds - 1) * fuse_fold_period(K, rows, cols) + cols + K + rows
+
+
+def _out(size: int, k: int, s: int, p: int) -> int:
+    out = (size + 2 * p - k) // s + 1
+    if out < 1:
+        raise ValueError(f"kernel {k} with padding {p} does not fit an input of size {size}")
+    return out
+
+
+def fuse_conv_cycles(
+    n: int,
+    ch: int,
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride=(1, 1),
+    padding=(0, 0),
+    rows: int = 1,
+    cols: int = 1,
+) -> int:
+    """RTL cycles of a 1xK or Kx1 depthwise conv in FuSe mode."""
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    if kh == 1:
+        lines, positions, K = n * ch * _out(h, 1, sh, ph), w + 2 * pw - kw + 1, kw
+    elif kw == 1:
+        lines, positions, K = n * ch * _out(w, 1, sw, pw), h + 2 * ph - kh + 1, kh
+    else:
+        raise ValueError(f"FuSe mode runs 1xK or Kx1 kernels, not {kh}x{kw}")
+    return fuse_cycles(lines, positions, K, rows, cols)
+
+
+def depthwise_baseline_cycles(
+    n: int,
+    ch: int,
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride=(1, 1),
+    padding=(0, 0),
+    rows: int = 1,
+    cols: int = 1,
+) -> int:
+    """RTL cycles of a depthwise conv as one single-column GEMM per channel (SPEC 3.4)."""
+    kh, kw = kernel
+    ho, wo = _out(h, kh, stride[0], padding[0]), _out(w, kw, stride[1], padding[1])
+    return ch * gemm_cycles(n * ho * wo, kh * kw, 1, rows, cols)

@@ -2,6 +2,7 @@
 (psum_out = psum_in + a_in * weight, double-buffered weight swapped by the tag)."""
 
 import numpy as np
+import pytest
 from amaranth.sim import Simulator
 
 from hw.config import ArrayConfig
@@ -11,12 +12,22 @@ from hw.pe import PE
 def _run(dut, bench):
     sim = Simulator(dut)
     sim.add_clock(1e-6)
-    sim.add_testbench(bench)
+
+    async def gemm_mode_then_bench(ctx):
+        if dut.cfg.fuse:  # GEMM control code: psum_in + a * w_stationary
+            ctx.set(dut.ctl.prod, 1)
+        await bench(ctx)
+
+    sim.add_testbench(gemm_mode_then_bench)
     sim.run()
 
 
-def test_pe_macs_with_loaded_weight_and_forwards_activation():
-    cfg = ArrayConfig(rows=1, cols=1)
+FUSE = pytest.mark.parametrize("fuse", [False, True], ids=["ws", "fuse"])
+
+
+@FUSE
+def test_pe_macs_with_loaded_weight_and_forwards_activation(fuse):
+    cfg = ArrayConfig(rows=1, cols=1, fuse=fuse)
     dut = PE(cfg)
     rng = np.random.default_rng(1)
     a = rng.integers(-128, 128, 50)
@@ -41,8 +52,9 @@ def test_pe_macs_with_loaded_weight_and_forwards_activation():
     assert [s[2] for s in seen] == [1] + [0] * 49
 
 
-def test_pe_shadow_write_does_not_disturb_current_tile():
-    cfg = ArrayConfig(rows=1, cols=1)
+@FUSE
+def test_pe_shadow_write_does_not_disturb_current_tile(fuse):
+    cfg = ArrayConfig(rows=1, cols=1, fuse=fuse)
     dut = PE(cfg)
     out = []
 
@@ -77,8 +89,9 @@ def test_pe_shadow_write_does_not_disturb_current_tile():
     assert out == [30, 30, 30, -50, -50]
 
 
-def test_pe_extreme_operands_do_not_overflow():
-    cfg = ArrayConfig(rows=1, cols=1, acc_width=16, max_kernel=1)
+@FUSE
+def test_pe_extreme_operands_do_not_overflow(fuse):
+    cfg = ArrayConfig(rows=1, cols=1, acc_width=16, max_kernel=1, fuse=fuse)
     dut = PE(cfg)
     got = []
 
@@ -94,3 +107,44 @@ def test_pe_extreme_operands_do_not_overflow():
 
     _run(dut, bench)
     assert got == [16384]
+
+
+def test_pe_fuse_ops_accumulate_broadcast_tap_and_shift():
+    """FIRST/ACC use the broadcast tap, not the stationary weight; HOLD keeps; SHIFT passes
+    psum_in down without a product."""
+    cfg = ArrayConfig(rows=1, cols=1)
+    dut = PE(cfg)
+    got = []
+
+    def ctl(ctx, bcast, keep, zero, prod):
+        for f, v in (("bcast", bcast), ("keep", keep), ("zero", zero), ("prod", prod)):
+            ctx.set(getattr(dut.ctl, f), v)
+
+    async def bench(ctx):
+        ctx.set(dut.w_we, 1)
+        ctx.set(dut.w_data, 100)  # stationary weight that FuSe must ignore
+        await ctx.tick()
+        ctx.set(dut.w_we, 0)
+        ctx.set(dut.swap_in, 1)
+        await ctx.tick()
+        ctx.set(dut.swap_in, 0)
+        ctx.set(dut.psum_in, 999)
+        seq = [  # (a, tap, op-code)
+            (7, 3, (1, 0, 1, 1)),  # FIRST: 21
+            (-2, 5, (1, 1, 0, 1)),  # ACC: 21 - 10 = 11
+            (50, 50, (1, 1, 0, 0)),  # HOLD: 11
+            (-128, -128, (1, 1, 0, 1)),  # ACC: 11 + 16384
+            (1, 1, (1, 0, 0, 0)),  # SHIFT: psum_in = 999
+        ]
+        for a, tap, code in seq:
+            ctx.set(dut.a_in, a)
+            ctx.set(dut.tap_in, tap)
+            ctl(ctx, *code)
+            await ctx.tick()
+            got.append(ctx.get(dut.psum_out))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert got == [21, 11, 11, 16395, 999]
