@@ -6,9 +6,13 @@ Supported (int8-range integer weights and inputs, float or integer tensors):
 - ``nn.Conv2d`` with ``groups=1``, any kernel / stride / zero padding, ``dilation=1``:
   im2col GEMM on the weight-stationary array (``M = N*Ho*Wo``, ``Kr = C*kh*kw``,
   ``N = out_channels``); cycles = ``sw.latency.rtl.gemm_cycles(M, Kr, N, rows, cols)``.
-- ``nn.Conv2d`` depthwise (``groups == in_channels == out_channels``): the baseline mapping
-  of SPEC 3.4, one single-column GEMM per channel (``Kr = kh*kw``, ``N = 1``), run one after the
-  other; cycles = ``C * gemm_cycles(Ho*Wo*N, kh*kw, 1, rows, cols)``.
+- ``nn.Conv2d`` depthwise (``groups == in_channels == out_channels``):
+  - 1xK or Kx1 kernels (``K <= cfg.max_kernel``) on an array with the FuSe mode run in FuSe
+    mode (SPEC 3.3; Kx1 lines are read column-wise); cycles =
+    ``sw.latency.rtl.fuse_conv_cycles(...)``;
+  - otherwise (or with ``depthwise="baseline"``) the baseline mapping of SPEC 3.4, one
+    single-column GEMM per channel (``Kr = kh*kw``, ``N = 1``), one after the other; cycles =
+    ``C * gemm_cycles(N*Ho*Wo, kh*kw, 1, rows, cols)``.
 - ``nn.Linear``: ``M = batch``, ``Kr = in_features``, ``N = out_features``.
 
 A bias, if the layer has one, must hold integers too; it is added after the array (int64).
@@ -22,7 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from hw.config import ArrayConfig
+from sim.fuse import check_fuse_config, rtl_fuse
 from sim.gemm import check_int_range, rtl_gemms
+from sw.mapping.fuse import depthwise_lines, lines_to_output
 from sw.ref.conv import im2col
 
 __all__ = ["LayerResult", "run_layer"]
@@ -31,8 +37,9 @@ __all__ = ["LayerResult", "run_layer"]
 @dataclass
 class LayerResult:
     output: np.ndarray  # int64, shaped like torch's output
-    cycles: int  # measured RTL cycles (sum over the GEMMs the layer was mapped to)
-    gemms: int  # how many GEMM jobs the layer became
+    cycles: int  # measured RTL cycles (sum over the jobs the layer was mapped to)
+    jobs: int  # how many array jobs (GEMMs or FuSe programs) the layer became
+    mapping: str  # "gemm", "depthwise-baseline" or "fuse"
 
 
 def _to_numpy(t) -> np.ndarray:
@@ -45,8 +52,21 @@ def _bias(layer, name: str, cfg: ArrayConfig) -> np.ndarray | None:
     return check_int_range(f"{name}.bias", _to_numpy(layer.bias), cfg.acc_width)
 
 
-def run_layer(layer, x, cfg: ArrayConfig, simulator: str = "verilator") -> LayerResult:
-    """Run ``layer(x)`` on the RTL of ``cfg``; see the module docstring for what is supported."""
+DEPTHWISE_MAPPINGS = ("auto", "fuse", "baseline")
+
+
+def run_layer(
+    layer, x, cfg: ArrayConfig, simulator: str = "verilator", depthwise: str = "auto"
+) -> LayerResult:
+    """Run ``layer(x)`` on the RTL of ``cfg``; see the module docstring for what is supported.
+
+    ``depthwise``: ``"auto"`` (FuSe mode for 1xK/Kx1 when the array has it, else baseline),
+    ``"fuse"`` (require FuSe mode) or ``"baseline"`` (per-channel GEMMs).
+    """
+    if depthwise not in DEPTHWISE_MAPPINGS:
+        raise ValueError(
+            f"depthwise mapping must be one of {DEPTHWISE_MAPPINGS}, not {depthwise!r}"
+        )
     import torch.nn as nn
 
     name = type(layer).__name__
@@ -62,13 +82,13 @@ def run_layer(layer, x, cfg: ArrayConfig, simulator: str = "verilator") -> Layer
         b = _bias(layer, name, cfg)
         if b is not None:
             out = out + b
-        return LayerResult(out, res.cycles, 1)
+        return LayerResult(out, res.cycles, 1, "gemm")
     if not isinstance(layer, nn.Conv2d):
         raise ValueError(f"run_layer supports nn.Conv2d and nn.Linear, not {name}")
-    return _run_conv(layer, x, cfg, simulator)
+    return _run_conv(layer, x, cfg, simulator, depthwise)
 
 
-def _run_conv(layer, x, cfg: ArrayConfig, simulator: str) -> LayerResult:
+def _run_conv(layer, x, cfg: ArrayConfig, simulator: str, depthwise: str) -> LayerResult:
     desc = repr(layer)
     if tuple(layer.dilation) != (1, 1):
         raise ValueError(f"{desc}: dilation {tuple(layer.dilation)} is not supported by the array")
@@ -93,7 +113,13 @@ def _run_conv(layer, x, cfg: ArrayConfig, simulator: str) -> LayerResult:
         cols, (ho, wo) = im2col(xs, (kh, kw), stride, padding)
         res = rtl_gemms([(cols, w.reshape(w.shape[0], -1).T)], cfg, simulator)[0]
         out = res.output.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2)
-        cycles, gemms = res.cycles, 1
+        cycles, jobs, mapping = res.cycles, 1, "gemm"
+    elif groups == layer.in_channels == layer.out_channels and _use_fuse(layer, cfg, depthwise):
+        lines, taps, out_shape, transposed = depthwise_lines(xs, w, stride, padding)
+        res = rtl_fuse(lines, taps, cfg, simulator)
+        along = stride[0] if transposed else stride[1]
+        out = lines_to_output(res.output, along, out_shape, transposed)
+        cycles, jobs, mapping = res.cycles, 1, "fuse"
     elif groups == layer.in_channels == layer.out_channels:
         pairs = []
         for c in range(groups):
@@ -101,7 +127,7 @@ def _run_conv(layer, x, cfg: ArrayConfig, simulator: str) -> LayerResult:
             pairs.append((cols, w[c].reshape(1, -1).T))
         results = rtl_gemms(pairs, cfg, simulator)
         out = np.stack([r.output.reshape(n, ho, wo) for r in results], axis=1)
-        cycles, gemms = sum(r.cycles for r in results), len(results)
+        cycles, jobs, mapping = sum(r.cycles for r in results), len(results), "depthwise-baseline"
     else:
         raise ValueError(
             f"{desc}: grouped convolution with groups={groups} is neither standard (groups=1) "
@@ -110,4 +136,19 @@ def _run_conv(layer, x, cfg: ArrayConfig, simulator: str) -> LayerResult:
     b = _bias(layer, desc, cfg)
     if b is not None:
         out = out + b[None, :, None, None]
-    return LayerResult(np.ascontiguousarray(out), cycles, gemms)
+    return LayerResult(np.ascontiguousarray(out), cycles, jobs, mapping)
+
+
+def _use_fuse(layer, cfg: ArrayConfig, depthwise: str) -> bool:
+    kh, kw = layer.kernel_size
+    one_d = kh == 1 or kw == 1
+    if depthwise == "baseline":
+        return False
+    if depthwise == "fuse":
+        if not one_d:
+            raise ValueError(
+                f"{layer!r}: FuSe mode runs 1xK or Kx1 depthwise kernels, not {kh}x{kw}"
+            )
+        check_fuse_config(cfg, max(kh, kw), repr(layer))
+        return True
+    return one_d and cfg.fuse and max(kh, kw) <= cfg.max_kernel

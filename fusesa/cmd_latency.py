@@ -1,0 +1,78 @@
+"""``fusesa latency``: analytical latency of one zoo network on one array (SPEC section 4),
+optionally with the per-layer breakdown (name, kind, shape, cycles, share) and a CSV/JSON dump."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+#: Zoo network and variant names, spelled out so that building the parser never imports torch
+#: (``sw.models.zoo.NETWORKS`` / ``VARIANTS``; a test keeps them in sync).
+NETWORKS = (
+    "mnasnet",
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "resnet50",
+)
+VARIANTS = ("base", "full", "half", "full_hybrid", "half_hybrid")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("latency", help="analytical latency of one network on one array")
+    p.add_argument("--net", required=True, choices=sorted(NETWORKS), help="network")
+    p.add_argument("--variant", default="base", help=f"one of {', '.join(VARIANTS)}")
+    p.add_argument("--array", default="64x64", help="array size ROWSxCOLS (default 64x64)")
+    p.add_argument("--mode", choices=("paper", "scalesim"), default="paper")
+    p.add_argument(
+        "--hardware",
+        choices=("Systolic", "FuSe"),
+        default=None,
+        help="array type (default: Systolic for base, FuSe for FuSe variants)",
+    )
+    p.add_argument("--per-layer", action="store_true", help="print the per-layer breakdown")
+    p.add_argument("--csv", type=Path, default=None, help="write per-layer records as CSV")
+    p.add_argument("--json", type=Path, default=None, help="write the report as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except ValueError as exc:  # user input errors: message names the culprit
+        print(f"fusesa latency: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sw.latency.table import parse_array, zoo_latency
+    from sw.models.zoo import canonical_variant
+
+    arr_x, arr_y = parse_array(args.array)
+    variant = canonical_variant(args.variant)
+    rep = zoo_latency(args.net, variant, arr_x, arr_y, args.hardware, args.mode)
+    if args.per_layer:
+        print(
+            f"{'layer':44s} {'kind':10s} {'input NxCxHxW':>18s} {'k':>5s} {'s':>3s} "
+            f"{'out':>5s} {'cycles':>10s} {'share':>7s}"
+        )
+        for r in rep.layers:
+            shape = "x".join(map(str, r.in_shape))
+            print(
+                f"{r.name:44s} {r.kind:10s} {shape:>18s} {r.kernel[0]}x{r.kernel[1]:<3d} "
+                f"{r.stride[0]:>3d} {r.out_channels:5d} {r.cycles:10d} {100 * r.share:6.2f}%"
+            )
+        print()
+    for kind, cycles in sorted(rep.by_kind().items(), key=lambda kv: -kv[1]):
+        print(f"  {kind:10s} {cycles:12d} cycles ({100 * cycles / rep.total:5.1f} %)")
+    print(
+        f"{args.net} {variant} on {arr_x}x{arr_y} {rep.hardware} ({args.mode} mode): "
+        f"{rep.total} cycles"
+    )
+    if args.csv:
+        rep.write_csv(args.csv)
+    if args.json:
+        rep.write_json(args.json)
+    return 0

@@ -1,0 +1,220 @@
+"""The paper's Table I reproduced (SPEC section 6): FLOPs, parameters and 64x64 speedup of the
+25 network/variant rows, next to the seed's values; plus array-size sweeps (paper Fig. 6-8).
+
+Speedup = paper-mode cycles of the baseline on the 'Systolic' array / cycles of the variant on
+the 'FuSe' array (``sw.latency.paper``). Each model is traced once (shape-only, on the ``meta``
+device) and its layer list cached, so costing more array sizes is nearly free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import torch
+
+from sw.latency.paper import cost_layers, trace_layers
+from sw.latency.records import LatencyReport, LayerLatency
+from sw.models.flops import count_flops
+from sw.models.shapes import build_meta
+from sw.models.zoo import (
+    NETWORKS,
+    SEED_TABLE,
+    TABLE_NETWORKS,
+    VARIANT_LABELS,
+    VARIANTS,
+    SeedRow,
+    canonical_variant,
+    default_hardware,
+)
+
+
+@dataclass(frozen=True)
+class ModelTrace:
+    """Shape-derived facts of one zoo model: its conv/linear layers, pthflops-seed FLOPs and
+    parameter count."""
+
+    network: str
+    variant: str
+    layers: tuple[LayerLatency, ...]
+    flops: int
+    params: int
+
+
+@cache
+def trace_model(network: str, variant: str) -> ModelTrace:
+    """Trace ``network``/``variant`` once per process (1x3x224x224 input, 1000 classes)."""
+    variant = canonical_variant(variant)
+    model = build_meta(network, variant)
+    layers = tuple(trace_layers(model))
+    flops = count_flops(model, torch.zeros(1, 3, 224, 224)).total
+    params = sum(p.numel() for p in model.parameters())
+    return ModelTrace(network, variant, layers, flops, params)
+
+
+def zoo_latency(
+    network: str,
+    variant: str,
+    arr_x: int = 64,
+    arr_y: int = 64,
+    hardware: str | None = None,
+    mode: str = "paper",
+) -> LatencyReport:
+    """Latency report of a zoo model; ``hardware`` defaults to the table's choice
+    ('Systolic' for the baseline, 'FuSe' for FuSe variants)."""
+    hw = hardware or default_hardware(variant)
+    return cost_layers(list(trace_model(network, variant).layers), arr_x, arr_y, hw, mode)
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One reproduced row with the seed's values (``seed`` is None for networks not in it)."""
+
+    network: str
+    display: str
+    variant: str
+    flops_m: float
+    params_m: float
+    cycles: int
+    base_cycles: int
+    speedup: float
+    seed: SeedRow | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.display} {VARIANT_LABELS[self.variant]}"
+
+    @property
+    def speedup_diff_pct(self) -> float | None:
+        """Relative speedup difference to the seed, in percent."""
+        if self.seed is None:
+            return None
+        return 100.0 * (self.speedup - self.seed.speedup) / self.seed.speedup
+
+
+def table_rows(
+    arr_x: int = 64,
+    arr_y: int = 64,
+    networks: tuple[str, ...] = TABLE_NETWORKS,
+    mode: str = "paper",
+    progress: bool = False,
+) -> list[TableRow]:
+    """All variants of ``networks`` at one array size."""
+    jobs = [(n, v) for n in networks for v in VARIANTS]
+    if progress:
+        from tqdm import tqdm
+
+        jobs = tqdm(jobs, desc="models", unit="model", leave=False)
+    rows = []
+    for net, variant in jobs:
+        if net not in NETWORKS:
+            raise ValueError(f"Unknown network {net!r}; choose one of {', '.join(NETWORKS)}")
+        trace = trace_model(net, variant)
+        base = zoo_latency(net, "base", arr_x, arr_y, mode=mode).total
+        cycles = zoo_latency(net, variant, arr_x, arr_y, mode=mode).total
+        rows.append(
+            TableRow(
+                net,
+                NETWORKS[net][0],
+                variant,
+                trace.flops / 1e6,
+                trace.params / 1e6,
+                cycles,
+                base,
+                base / cycles,
+                SEED_TABLE.get(net, {}).get(variant),
+            )  # fmt: skip
+        )
+    return rows
+
+
+def sweep_rows(
+    sizes: list[tuple[int, int]],
+    networks: tuple[str, ...] = TABLE_NETWORKS,
+    variants: tuple[str, ...] = VARIANTS,
+    mode: str = "paper",
+    progress: bool = False,
+) -> list[dict[str, object]]:
+    """Cycles and speedup of every network/variant at every array size (one dict per cell)."""
+    cells = [(x, y, n, v) for x, y in sizes for n in networks for v in variants]
+    if progress:
+        from tqdm import tqdm
+
+        cells = tqdm(cells, desc="sweep", unit="cell", leave=False)
+    out: list[dict[str, object]] = []
+    for x, y, net, variant in cells:
+        base = zoo_latency(net, "base", x, y, mode=mode).total
+        rep = zoo_latency(net, variant, x, y, mode=mode)
+        by_kind = rep.by_kind()
+        out.append(
+            {
+                "arr_x": x,
+                "arr_y": y,
+                "network": net,
+                "variant": variant,
+                "hardware": rep.hardware,
+                "cycles": rep.total,
+                "base_cycles": base,
+                "speedup": base / rep.total,
+                **{f"cycles_{k.replace(' ', '_').replace('-', '')}": c for k, c in by_kind.items()},
+            }
+        )
+    return out
+
+
+def parse_array(text: str) -> tuple[int, int]:
+    """``"64x32"`` -> (64, 32) (rows x columns); ``"64"`` -> (64, 64)."""
+    parts = text.lower().split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        dims = ()
+    if len(dims) == 1:
+        dims = (dims[0], dims[0])
+    if len(dims) != 2 or min(dims) < 1:
+        raise ValueError(f"Array size must look like '64x64' (rows x columns), not {text!r}")
+    return dims  # type: ignore[return-value]
+
+
+def table_records(rows: list[TableRow]) -> list[dict[str, object]]:
+    """Rows as flat dicts (CSV/JSON)."""
+    out = []
+    for r in rows:
+        s = r.seed
+        out.append(
+            {
+                "network": r.network,
+                "variant": r.variant,
+                "flops_m": round(r.flops_m, 4),
+                "seed_flops_m": s.flops_m if s else None,
+                "params_m": round(r.params_m, 6),
+                "seed_params_m": s.params_m if s else None,
+                "cycles": r.cycles,
+                "base_cycles": r.base_cycles,
+                "speedup": round(r.speedup, 5),
+                "seed_speedup": s.speedup if s else None,
+                "speedup_diff_pct": None if s is None else round(r.speedup_diff_pct or 0.0, 3),
+            }
+        )
+    return out
+
+
+def format_table(rows: list[TableRow]) -> str:
+    """Readable table: ours vs seed for FLOPs, params and speedup, with differences."""
+    head = (
+        f"{'network / variant':34s} {'FLOPs M':>8s} {'seed':>5s} {'params M':>9s} {'seed':>5s} "
+        f"{'cycles':>9s} {'speedup':>7s} {'seed':>5s} {'diff %':>7s}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        s = r.seed
+        seed_f, seed_p, seed_s = (
+            (f"{s.flops_m:.0f}", f"{s.params_m:.2f}", f"{s.speedup:g}") if s else ("-", "-", "-")
+        )
+        diff = r.speedup_diff_pct
+        lines.append(
+            f"{r.label:34s} {r.flops_m:8.2f} {seed_f:>5s} {r.params_m:9.4f} {seed_p:>5s} "
+            f"{r.cycles:9d} {r.speedup:7.3f} {seed_s:>5s} "
+            + (f"{diff:+7.2f}" if diff is not None else f"{'-':>7s}")
+        )
+    return "\n".join(lines)
