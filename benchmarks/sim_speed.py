@@ -34,7 +34,7 @@ def main() -> None:
             if args.cold:
                 shutil.rmtree(BUILD_ROOT / "sim" / sim / cfg.name, ignore_errors=True)
             info = build(cfg, sim)
-            M, K, N = 256, 2 * n, 2 * n
+            M, K, N = 2048, 2 * n, 2 * n
             x = rng.integers(-128, 128, (M, K))
             w = rng.integers(-128, 128, (K, N))
             t0 = time.perf_counter()

@@ -19,6 +19,8 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("fusesa.cmd_table", "table: the 25-row FLOPs/params/speedup table vs the paper"),
     ("fusesa.cmd_latency", "latency: analytical latency of one network on one array"),
     ("fusesa.cmd_sweep", "sweep: latency/speedup over array sizes, CSV + PNG"),
+    ("fusesa.cmd_fuse_report", "fuse-report: one depthwise layer as baseline DW vs FuSe in RTL"),
+    ("fusesa.cmd_synth", "synth: area/timing/power of the base vs FuSe array"),
 ]
 
 

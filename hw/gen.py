@@ -54,7 +54,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--act-width", type=int, default=8)
     p.add_argument("--weight-width", type=int, default=8)
     p.add_argument("--acc-width", type=int, default=32)
-    p.add_argument("--max-kernel", type=int, default=7)
+    p.add_argument(
+        "--max-kernel", type=int, default=7, help="largest FuSe kernel length (default 7)"
+    )
+    p.add_argument(
+        "--no-fuse", action="store_true", help="leave the FuSe 1-D mode out (plain WS array)"
+    )
     p.add_argument("--out", default="build/gen", help="output directory (default build/gen)")
 
 
@@ -66,6 +71,7 @@ def config_from_args(args: argparse.Namespace) -> ArrayConfig:
         weight_width=args.weight_width,
         acc_width=args.acc_width,
         max_kernel=args.max_kernel,
+        fuse=not args.no_fuse,
     )
 
 

@@ -21,6 +21,8 @@ ARRAYS = [
     pytest.param((3, 5), id="3x5"),
     pytest.param((4, 4), id="4x4"),
     pytest.param((8, 8), id="8x8"),
+    pytest.param((3, 5, False), id="3x5-ws"),  # generated without the FuSe mode
+    pytest.param((4, 4, False), id="4x4-ws"),
     pytest.param((16, 16), id="16x16", marks=pytest.mark.slow),
 ]
 
@@ -43,8 +45,8 @@ def gemm_shapes(rows: int, cols: int) -> list[tuple[int, int, int]]:
 @pytest.mark.parametrize("array", ARRAYS)
 def test_rtl_gemm_random_shapes_exact(simulator, array, require_simulator):
     require_simulator(simulator)
-    rows, cols = array
-    cfg = ArrayConfig(rows=rows, cols=cols)
+    rows, cols, *fuse = array
+    cfg = ArrayConfig(rows=rows, cols=cols, fuse=fuse[0] if fuse else True)
     rng = np.random.default_rng(rows * 1000 + cols)
     pairs = []
     for M, K, N in gemm_shapes(rows, cols):
