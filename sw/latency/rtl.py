@@ -45,6 +45,8 @@ from __future__ import annotations
 
 from math import ceil
 
+from sw.ref.conv import conv_out_size
+
 __all__ = [
     "gemm_folds",
     "gemm_fold_period",
@@ -107,13 +109,6 @@ def fuse_cycles(lines: int, positions: int, K: int, rows: int, cols: int) -> int
     return (folds - 1) * fuse_fold_period(K, rows, cols) + cols + K + rows
 
 
-def _out(size: int, k: int, s: int, p: int) -> int:
-    out = (size + 2 * p - k) // s + 1
-    if out < 1:
-        raise ValueError(f"kernel {k} with padding {p} does not fit an input of size {size}")
-    return out
-
-
 def fuse_conv_cycles(
     n: int,
     ch: int,
@@ -130,9 +125,9 @@ def fuse_conv_cycles(
     sh, sw = stride
     ph, pw = padding
     if kh == 1:
-        lines, positions, K = n * ch * _out(h, 1, sh, ph), w + 2 * pw - kw + 1, kw
+        lines, positions, K = n * ch * conv_out_size(h, 1, sh, ph), w + 2 * pw - kw + 1, kw
     elif kw == 1:
-        lines, positions, K = n * ch * _out(w, 1, sw, pw), h + 2 * ph - kh + 1, kh
+        lines, positions, K = n * ch * conv_out_size(w, 1, sw, pw), h + 2 * ph - kh + 1, kh
     else:
         raise ValueError(f"FuSe mode runs 1xK or Kx1 kernels, not {kh}x{kw}")
     return fuse_cycles(lines, positions, K, rows, cols)
@@ -151,5 +146,5 @@ def depthwise_baseline_cycles(
 ) -> int:
     """RTL cycles of a depthwise conv as one single-column GEMM per channel (SPEC 3.4)."""
     kh, kw = kernel
-    ho, wo = _out(h, kh, stride[0], padding[0]), _out(w, kw, stride[1], padding[1])
+    ho, wo = conv_out_size(h, kh, stride[0], padding[0]), conv_out_size(w, kw, stride[1], padding[1])
     return ch * gemm_cycles(n * ho * wo, kh * kw, 1, rows, cols)
