@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--net", required=True, choices=sorted(NETWORKS), help="network")
     p.add_argument("--variant", default="base", help=f"one of {', '.join(VARIANTS)}")
     p.add_argument("--array", default="64x64", help="array size ROWSxCOLS (default 64x64)")
-    p.add_argument("--mode", choices=("paper", "scalesim"), default="paper")
+    p.add_argument("--mode", choices=("paper", "scalesim", "rtl"), default="paper")
     p.add_argument(
         "--hardware",
         choices=("Systolic", "FuSe"),

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="comma-separated array sizes, N or RxC (default 8,16,32,64,128,256)",
     )
     p.add_argument("--networks", nargs="+", default=None, help="default: the 5 table networks")
-    p.add_argument("--mode", choices=("paper", "scalesim"), default="paper")
+    p.add_argument("--mode", choices=("paper", "scalesim", "rtl"), default="paper")
     p.add_argument("--out", type=Path, default=Path("build/sweep"), help="output directory")
     p.add_argument("--no-plots", action="store_true", help="write the CSV only")
     p.set_defaults(func=run)

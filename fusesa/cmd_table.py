@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "table", help="the 25-row FLOPs/params/speedup table vs the paper's (seed) values"
     )
     p.add_argument("--array", default="64x64", help="array size ROWSxCOLS (default 64x64)")
-    p.add_argument("--mode", choices=("paper", "scalesim"), default="paper")
+    p.add_argument("--mode", choices=("paper", "scalesim", "rtl"), default="paper")
     p.add_argument(
         "--networks", nargs="+", default=None, help="subset of networks (default: the 5 table nets)"
     )

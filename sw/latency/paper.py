@@ -22,6 +22,8 @@ of being skipped; the hooks are removed afterwards.
 
 ``mode="scalesim"`` costs GEMMs (and depthwise sub-GEMMs) with SCALE-Sim's WS closed form
 instead (``sw.latency.scalesim``); FuSe 1-D layers keep the paper's FuSe formula there.
+``mode="rtl"`` costs every layer with the exact cycle model of fusesa's own array
+(``sw.latency.rtl.rtl_layer_cycles``: WS GEMM, per-channel baseline depthwise, FuSe mode).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from torch import nn
 from sw.latency.records import LatencyReport, LayerLatency, with_shares
 
 HARDWARE: tuple[str, ...] = ("Systolic", "FuSe")
-MODES: tuple[str, ...] = ("paper", "scalesim")
+MODES: tuple[str, ...] = ("paper", "scalesim", "rtl")
 
 
 def _check_array(arr_x: int, arr_y: int) -> None:
@@ -143,6 +145,10 @@ def layer_cycles(
 ) -> int:
     """Cycles of one traced layer call (its ``cycles`` field is ignored) on an
     ``arr_x x arr_y`` array of type ``hardware`` in latency ``mode``."""
+    if mode == "rtl":
+        from sw.latency.rtl import rtl_layer_cycles
+
+        return rtl_layer_cycles(layer, arr_x, arr_y, hardware)
     if mode == "paper":
         gemm: Callable[..., int] = gemm_cycles
     else:

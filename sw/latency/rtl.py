@@ -57,6 +57,7 @@ __all__ = [
     "fuse_cycles",
     "fuse_conv_cycles",
     "depthwise_baseline_cycles",
+    "rtl_layer_cycles",
 ]
 
 
@@ -146,5 +147,27 @@ def depthwise_baseline_cycles(
 ) -> int:
     """RTL cycles of a depthwise conv as one single-column GEMM per channel (SPEC 3.4)."""
     kh, kw = kernel
-    ho, wo = conv_out_size(h, kh, stride[0], padding[0]), conv_out_size(w, kw, stride[1], padding[1])
+    ho, wo = (
+        conv_out_size(h, kh, stride[0], padding[0]),
+        conv_out_size(w, kw, stride[1], padding[1]),
+    )
     return ch * gemm_cycles(n * ho * wo, kh * kw, 1, rows, cols)
+
+
+def rtl_layer_cycles(layer, rows: int, cols: int, hardware: str) -> int:
+    """RTL-model cycles of one traced layer (``sw.latency.records.LayerLatency``) on our array:
+    GEMM layers as WS GEMMs, KxK depthwise (and 1-D depthwise on ``'Systolic'``) as the
+    per-channel baseline, 1xK / Kx1 depthwise on ``'FuSe'`` in FuSe mode. Layers run one
+    after the other, each with its own fill and drain."""
+    n, c, _, _ = layer.in_shape
+    hp, wp = layer.padded_hw
+    (kh, kw), (sh, sw) = layer.kernel, layer.stride
+    ho, wo = (hp - kh) // sh + 1, (wp - kw) // sw + 1
+    kind = layer.kind
+    if kind in ("conv", "pointwise", "linear"):
+        return gemm_cycles(n * ho * wo, kh * kw * c, layer.out_channels, rows, cols)
+    if kind == "fuse_row" and hardware == "FuSe":
+        return fuse_cycles(n * c * ((hp - 1) // sh + 1), wp - kw + 1, kw, rows, cols)
+    if kind == "fuse_col" and hardware == "FuSe":
+        return fuse_cycles(n * c * ((wp - 1) // sw + 1), hp - kh + 1, kh, rows, cols)
+    return layer.out_channels * gemm_cycles(n * ho * wo, kh * kw, 1, rows, cols)
