@@ -1,13 +1,16 @@
 """Verilog generator: ``python -m hw.gen --rows R --cols C --out DIR``.
 
 Writes ``DIR/fusesa_array.v`` (top module ``fusesa_array``, no source locations so the output
-has no machine paths) and ``DIR/config.json``. Files are rewritten only when their content
-changed, so simulator builds keyed on them stay cached.
+has no machine paths) and ``DIR/config.json``. Generation is skipped when neither the config
+nor the generator's sources (``hw/*.py``) nor the Amaranth version changed since the last run
+(a key in ``DIR/.genkey``), and files are rewritten only when their content changed, so
+simulator builds keyed on them stay cached.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -35,16 +38,29 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
+def generator_key(cfg: ArrayConfig) -> str:
+    """Hash of everything the generated Verilog depends on: config, hw sources, Amaranth."""
+    import amaranth
+
+    h = hashlib.sha256(cfg.to_json().encode())
+    h.update(amaranth.__version__.encode())
+    for src in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(src.name.encode())
+        h.update(src.read_bytes())
+    return h.hexdigest()
+
+
 def write_outputs(cfg: ArrayConfig, out_dir: str | Path) -> Path:
-    """Generate the Verilog of ``cfg`` into ``out_dir``; returns the Verilog path."""
+    """Generate the Verilog of ``cfg`` into ``out_dir`` (if stale); returns the Verilog path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     vpath = out / f"{TOP_NAME}.v"
-    cfg_text = cfg.to_json()
-    cpath = out / "config.json"
-    if not (vpath.exists() and cpath.exists() and cpath.read_text() == cfg_text):
+    keypath = out / ".genkey"
+    key = generator_key(cfg)
+    if not (vpath.exists() and keypath.exists() and keypath.read_text() == key):
         _write_if_changed(vpath, generate_verilog(cfg))
-        _write_if_changed(cpath, cfg_text)
+        _write_if_changed(out / "config.json", cfg.to_json())
+        keypath.write_text(key)
     return vpath
 
 

@@ -43,3 +43,14 @@ def test_gen_rejects_bad_config(tmp_path, capsys):
     assert main(["--rows", "0", "--out", str(tmp_path)]) == 2
     assert "rows must be a positive integer" in capsys.readouterr().err
     assert not (tmp_path / f"{TOP_NAME}.v").exists()
+
+
+def test_gen_regenerates_only_when_stale(tmp_path):
+    from hw.gen import write_outputs
+
+    cfg = ArrayConfig(rows=1, cols=2)
+    v = write_outputs(cfg, tmp_path)
+    v.write_text("// stale output of an older generator\n")
+    assert write_outputs(cfg, tmp_path).read_text().startswith("// stale")  # key still current
+    (tmp_path / ".genkey").write_text("key of an older generator")
+    assert f"module {TOP_NAME}(" in write_outputs(cfg, tmp_path).read_text()
