@@ -32,7 +32,7 @@ at tap ``k`` it holds ``x[c + k]`` while the bus carries ``w[k]``.
 
 from __future__ import annotations
 
-from amaranth import Const, Module
+from amaranth import Const, Module, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -53,7 +53,7 @@ class SystolicArray(wiring.Component):
             "w_we": In(1),
             "w_row": In(max(1, ceil_log2(cfg.rows))),
             "w_data": In(data.ArrayLayout(cfg.weight_shape, cfg.cols)),
-            "psum_out": Out(data.ArrayLayout(cfg.acc_shape, cfg.cols)),
+            "psum_out": Out(data.ArrayLayout(signed(cfg.psum_width(cfg.rows - 1)), cfg.cols)),
         }
         if cfg.fuse:
             ports["tap_in"] = In(data.ArrayLayout(cfg.weight_shape, cfg.rows))
@@ -63,7 +63,11 @@ class SystolicArray(wiring.Component):
     def elaborate(self, platform) -> Module:
         cfg = self.cfg
         m = Module()
-        pes = [[PE(cfg) for _ in range(cfg.cols)] for _ in range(cfg.rows)]
+        widths = [cfg.psum_width(r) for r in range(cfg.rows)]
+        pes = [
+            [PE(cfg, widths[r], widths[r - 1] if r else None) for _ in range(cfg.cols)]
+            for r in range(cfg.rows)
+        ]
         for r in range(cfg.rows):
             for c in range(cfg.cols):
                 pe = pes[r][c]
@@ -74,7 +78,7 @@ class SystolicArray(wiring.Component):
                     left = pes[r][c - 1]
                     m.d.comb += [pe.a_in.eq(left.a_out), pe.swap_in.eq(left.swap_out)]
                 if r == 0:
-                    m.d.comb += pe.psum_in.eq(Const(0, cfg.acc_shape))
+                    m.d.comb += pe.psum_in.eq(Const(0, signed(widths[0])))
                 else:
                     m.d.comb += pe.psum_in.eq(pes[r - 1][c].psum_out)
                 m.d.comb += [

@@ -108,6 +108,17 @@ class ArrayConfig:
 
         return signed(self.acc_width)
 
+    def psum_width(self, row: int) -> int:
+        """Width of row ``row``'s psum register: it holds at most ``row + 1`` products in GEMM
+        mode and ``max_kernel`` products (also while draining) in FuSe mode. Non-decreasing in
+        ``row``; the bottom row's value is sign-extended to ``acc_width`` at the output."""
+        if not 0 <= row < self.rows:
+            raise ValueError(f"row must be in 0..{self.rows - 1}, not {row!r}")
+        need = _signed_bits_for((row + 1) * self.max_product)
+        if self.fuse:
+            need = max(need, _signed_bits_for(self.max_kernel * self.max_product))
+        return min(self.acc_width, need)
+
     @property
     def pes(self) -> int:
         return self.rows * self.cols

@@ -23,7 +23,9 @@ class FuseOp(enum.Enum, shape=2):
     SHIFT = 3  #: acc <= acc of the PE above (drain one row down; bottom row -> output)
 
 
-#: Per-cycle control of every PE's psum register, decoded once in the array from
-#: (ArrayMode, FuseOp) and fanned out: ``psum_out <= base + (prod ? a * w : 0)`` with
+#: Per-cycle control of every PE's psum register, decoded (and registered) once at the array
+#: top from (ArrayMode, FuseOp) and fanned out: ``psum_out <= base + a * w`` with
 #: ``base = zero ? 0 : keep ? psum_out : psum_in`` and ``w = bcast ? tap : w_stationary``.
-PeControl = data.StructLayout({"bcast": 1, "keep": 1, "zero": 1, "prod": 1})
+#: Cycles without a product (HOLD, SHIFT) get a zero tap from the top, one AND per row bit
+#: instead of a product gate in every PE.
+PeControl = data.StructLayout({"bcast": 1, "keep": 1, "zero": 1})

@@ -15,10 +15,14 @@ FuSe mode (only generated when ``cfg.fuse``): the weight operand comes from the 
 broadcast tap ``tap_in`` (the paper's DataEn mux) and ``psum_out`` is the PE's own
 accumulator; the array-wide ``ctl`` (``hw.interfaces.PeControl``) picks::
 
-    psum_out <= (zero ? 0 : keep ? psum_out : psum_in) + (prod ? a_in * w : 0)
+    psum_out <= (zero ? 0 : keep ? psum_out : psum_in) + a_in * w
     w         = bcast ? tap_in : w_use
 
-GEMM is ``keep=zero=bcast=0, prod=1``; FuSe FIRST/ACC/SHIFT/HOLD are the other codes.
+GEMM is ``keep=zero=bcast=0``; FuSe FIRST is ``zero``, ACC and HOLD are ``keep`` (HOLD with a
+zero tap), SHIFT is neither (``psum_in`` with a zero tap: the drain).
+
+``psum_width`` (default ``cfg.acc_width``) sizes the psum register: the array gives each row
+just the width it needs (``ArrayConfig.psum_width``); ``psum_in`` may be narrower.
 Latency: one cycle from (a_in, psum_in) to psum_out and a_out.
 """
 
@@ -35,17 +39,20 @@ __all__ = ["PE"]
 
 
 class PE(wiring.Component):
-    def __init__(self, cfg: ArrayConfig) -> None:
+    def __init__(
+        self, cfg: ArrayConfig, psum_width: int | None = None, psum_in_width: int | None = None
+    ) -> None:
         self.cfg = cfg
+        self.psum_width = psum_width or cfg.acc_width
         ports = {
             "a_in": In(signed(cfg.act_width)),
             "swap_in": In(1),
-            "psum_in": In(signed(cfg.acc_width)),
+            "psum_in": In(signed(psum_in_width or self.psum_width)),
             "w_we": In(1),
             "w_data": In(signed(cfg.weight_width)),
             "a_out": Out(signed(cfg.act_width)),
             "swap_out": Out(1),
-            "psum_out": Out(signed(cfg.acc_width)),
+            "psum_out": Out(signed(self.psum_width)),
         }
         if cfg.fuse:
             ports["tap_in"] = In(signed(cfg.weight_width))
@@ -64,10 +71,10 @@ class PE(wiring.Component):
         if cfg.fuse:
             ctl = self.ctl
             w_sel = Signal(signed(cfg.weight_width))
-            base = Signal(signed(cfg.acc_width))
+            base = Signal(signed(self.psum_width))
             m.d.comb += [
                 w_sel.eq(Mux(ctl.bcast, self.tap_in, w_use)),
-                product.eq(Mux(ctl.prod, self.a_in * w_sel, 0)),
+                product.eq(self.a_in * w_sel),
                 base.eq(Mux(ctl.zero, 0, Mux(ctl.keep, self.psum_out, self.psum_in))),
             ]
         else:

@@ -16,12 +16,17 @@ ports are flat vectors, element ``i`` at bits ``[i*w +: w]``, two's complement):
 
 FuSe mode (only when ``cfg.fuse``; ``mode`` = ``ArrayMode.FUSE``):
 
+- ``mode`` is registered (a configuration register): it takes effect one cycle after it is
+  set. Switch it only while the array is idle.
 - ``in_data[r]`` enters row ``r`` directly (no skew: rows are independent lines in
-  lock-step) and shifts right one PE per cycle; ``tap[r]`` is row ``r``'s broadcast tap;
-  ``op`` (``FuseOp``) tells every accumulator what to do this cycle.
-- A ``SHIFT`` cycle moves the accumulators one row down and captures the bottom row in the
-  output register: ``out_valid``/``out_data`` show it in the next cycle. A fold's ``rows``
-  results therefore leave bottom row first, one per SHIFT.
+  lock-step) and shifts right one PE per cycle; ``tap[r]`` is row ``r``'s broadcast tap.
+- ``op`` (``FuseOp``) is decoded and **registered** before it fans out to every PE, so it
+  applies in the cycle *after* it is given: the host issues each op one cycle ahead of the
+  data and taps it belongs to. HOLD and SHIFT cycles zero the taps (per row, at the top).
+- In a ``SHIFT`` cycle the bottom row's accumulators are the output (``out_valid`` high,
+  ``out_data`` = bottom row, sign-extended) while every row moves one down and the top row
+  takes zeros. A fold's ``rows`` results leave bottom row first, one per SHIFT; after
+  ``rows`` SHIFTs the whole array is clear.
 - The GEMM weight registers are untouched, the swap tag is forced low.
 
 The cycle formula of a whole GEMM built on this is in ``sw.latency.rtl``.
@@ -29,7 +34,7 @@ The cycle formula of a whole GEMM built on this is in ``sw.latency.rtl``.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -67,13 +72,12 @@ class ArrayTop(wiring.Component):
         lane = data.StructLayout({"a": cfg.act_shape, "swap": 1})
         m.submodules.skew = skew = Skew(lane, list(range(cfg.rows)))
         m.submodules.mesh = mesh = SystolicArray(cfg)
-        m.submodules.deskew = deskew = Skew(
-            cfg.acc_shape, [cfg.cols - 1 - c for c in range(cfg.cols)]
-        )
+        out_shape = signed(cfg.psum_width(cfg.rows - 1))
+        m.submodules.deskew = deskew = Skew(out_shape, [cfg.cols - 1 - c for c in range(cfg.cols)])
 
-        fuse = Signal()
+        fuse = Signal()  # registered mode
         if cfg.fuse:
-            m.d.comb += fuse.eq(self.mode == ArrayMode.FUSE)
+            m.d.sync += fuse.eq(self.mode == ArrayMode.FUSE)
         gemm_valid = self.in_valid & ~fuse
         # Invalid cycles inject zeros, so idle rows never toggle the multipliers or swap tiles.
         for r in range(cfg.rows):
@@ -101,34 +105,30 @@ class ArrayTop(wiring.Component):
             valid = nxt
 
         if not cfg.fuse:
-            m.d.comb += [self.out_data.eq(deskew.o), self.out_valid.eq(valid)]
+            m.d.comb += [self.out_valid.eq(valid)]
+            m.d.comb += [self.out_data[c].eq(deskew.o[c]) for c in range(cfg.cols)]
             return m
 
-        # FuSe control decode (SPEC 3.3): one code for the whole array, rows in lock-step.
+        # FuSe control (SPEC 3.3): one code for the whole array, rows in lock-step, decoded
+        # and registered here so the PE-wide fanout starts at a flop. GEMM mode = all zero.
         ctl = mesh.ctl
-        with m.If(fuse):
-            m.d.comb += ctl.bcast.eq(1)
-            with m.Switch(self.op):
-                with m.Case(FuseOp.HOLD):
-                    m.d.comb += ctl.keep.eq(1)
-                with m.Case(FuseOp.FIRST):
-                    m.d.comb += [ctl.zero.eq(1), ctl.prod.eq(1)]
-                with m.Case(FuseOp.ACC):
-                    m.d.comb += [ctl.keep.eq(1), ctl.prod.eq(1)]
-                with m.Case(FuseOp.SHIFT):
-                    pass  # base = psum_in, no product: move one row down
+        prod = Signal()  # this cycle's taps are used (FIRST/ACC); else they are zeroed
+        shift = Signal()  # this cycle drains: the bottom row is the output
+        is_fuse = self.mode == ArrayMode.FUSE
+        with m.If(is_fuse):
+            m.d.sync += ctl.bcast.eq(1)
+            m.d.sync += ctl.keep.eq((self.op == FuseOp.HOLD) | (self.op == FuseOp.ACC))
+            m.d.sync += ctl.zero.eq(self.op == FuseOp.FIRST)
+            m.d.sync += prod.eq((self.op == FuseOp.FIRST) | (self.op == FuseOp.ACC))
+            m.d.sync += shift.eq(self.op == FuseOp.SHIFT)
         with m.Else():
-            m.d.comb += ctl.prod.eq(1)  # GEMM: psum_in + a * w_stationary
-        m.d.comb += [mesh.tap_in[r].eq(self.tap[r]) for r in range(cfg.rows)]
+            m.d.sync += [ctl.eq(0), prod.eq(0), shift.eq(0)]
+        m.d.comb += [mesh.tap_in[r].eq(Mux(prod, self.tap[r], 0)) for r in range(cfg.rows)]
 
-        drain = Signal(data.ArrayLayout(cfg.acc_shape, cfg.cols))
-        drain_valid = Signal()
-        shift = fuse & (self.op == FuseOp.SHIFT)
-        m.d.sync += drain_valid.eq(shift)
-        with m.If(shift):
-            m.d.sync += drain.eq(mesh.psum_out)
-        with m.If(fuse):
-            m.d.comb += [self.out_data.eq(drain), self.out_valid.eq(drain_valid)]
-        with m.Else():
-            m.d.comb += [self.out_data.eq(deskew.o), self.out_valid.eq(valid)]
+        # Mux expressions (not If/Else): Amaranth emits them as continuous assigns, which
+        # 4-state simulators evaluate at time 0 even if no input ever changes.
+        m.d.comb += self.out_valid.eq(Mux(fuse, shift, valid))
+        m.d.comb += [
+            self.out_data[c].eq(Mux(fuse, mesh.psum_out[c], deskew.o[c])) for c in range(cfg.cols)
+        ]
         return m

@@ -24,6 +24,9 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
+#: every input of ``fusesa_array`` (the FuSe ones exist only when the array has the mode)
+INPUTS = ("in_valid", "in_swap", "in_data", "w_we", "w_row", "w_data", "mode", "op", "tap")
+
 
 @cocotb.test()
 async def replay_jobs(dut):
@@ -46,6 +49,7 @@ async def replay_jobs(dut):
     for job in jobs:
         for p, v in job["static"].items():
             getattr(dut, p).value = v
+        await FallingEdge(dut.clk)  # static settings (e.g. the registered mode) take effect
         handles = [getattr(dut, p) for p in job["ports"]]
         idle = (0,) * len(handles)
         commands = job["commands"]

@@ -26,8 +26,9 @@ For a single 1x1 array and one 1x1x1 GEMM: ``0 + 1 + 1 + 1 = 3`` cycles.
 FuSe 1-D depthwise (``hw`` FuSe mode, schedule of ``sw.mapping.fuse``): ``L`` lines of
 ``J`` stride-1 output positions with a ``K``-tap kernel, folds ``ceil(L/R) * ceil(J/C)``,
 each streaming ``C + K - 1`` inputs, broadcasting ``K`` taps in its last ``K`` stream cycles
-and draining ``R`` results (one SHIFT per row) in the next cycles, which overlap the next
-fold's stream-in but not its taps::
+and draining ``R`` results (one SHIFT per row, the bottom row is the output in a SHIFT cycle)
+in the next cycles, which overlap the next fold's stream-in but not its taps. Fold 0 starts
+in cycle 1 (the array registers its op, issued one cycle ahead)::
 
     P      = max(C + K - 1, R + K) = C + K - 1 + max(0, R - (C - 1))
     cycles = (folds - 1) * P + C + K + R

@@ -3,23 +3,24 @@
 A 1xK (or Kx1) depthwise conv is a set of independent 1-D correlations ("lines"):
 ``y[j] = sum_k line[j + k] * taps[k]``. A fold maps up to ``rows`` lines (one per array row)
 x up to ``cols`` consecutive output positions (one per PE). Folds go line-group outer,
-position-fold inner. Schedule of fold ``f`` (starting in cycle ``F_f = f * P``), relative
-cycle ``u``:
+position-fold inner. Fold ``f`` starts in cycle ``S_f = 1 + f * P`` (cycle 0 lets the
+registered op of fold 0 be issued; see ``hw/top.py``); relative to ``S_f``, cycle ``u``:
 
 - ``u = 0 .. cols+K-2``: stream the receptive field ``line[j0 .. j0+cols+K-2]`` into every
   row, reversed (last element first), so PE ``c`` meets ``line[j0 + c + k]`` at tap ``k``;
 - ``u = cols-1+i`` (``i = 0..K-1``): broadcast tap ``taps[K-1-i]``; op FIRST at ``i = 0``,
   ACC after (the accumulators of fold ``f-1`` must be drained by then);
-- ``u = cols+K-1+i`` (``i = 0..rows-1``): SHIFT; the result of row ``rows-1-i`` appears at
-  the output in the next cycle. These cycles overlap the next fold's stream-in.
+- ``u = cols+K-1+i`` (``i = 0..rows-1``): SHIFT; the result of row ``rows-1-i`` is the output
+  in that cycle. These cycles overlap the next fold's stream-in but not its taps.
 
-The drain must end before the next fold's first tap, and the stream must end before the
-next fold's stream starts, so the fold period is::
+Ops are issued one cycle before the cycle they apply to (the array registers them). The
+drain must end before the next fold's first tap, and the stream must end before the next
+fold's stream starts, so the fold period is::
 
     P = max(cols + K - 1, rows + K) = cols + K - 1 + max(0, rows - (cols - 1))
 
-(``cols + K`` on a square array: the paper's ``oneFoldTime = arrY + K``). Cycles from the
-first command to the last valid output, inclusive: ``(folds - 1) * P + cols + K + rows``
+(``cols + K`` on a square array: the paper's ``oneFoldTime = arrY + K``). Cycles from
+cycle 0 to the last valid output, inclusive: ``(folds - 1) * P + cols + K + rows``
 (``sw.latency.rtl.fuse_cycles``). Stride along the line: all positions are computed at
 stride 1 and every ``s``-th is kept (what the paper assumes); stride across lines: only every
 ``s``-th line is computed.
@@ -101,14 +102,14 @@ def fuse_program(lines: np.ndarray, taps: np.ndarray, rows: int, cols: int) -> F
     period = max(cols + K - 1, rows + K)
     folds = [(l0, j0) for l0 in range(0, n_lines, rows) for j0 in range(0, n_out, cols)]
     assert len(folds) == ceil(n_lines / rows) * ceil(n_out / cols)
-    T = (len(folds) - 1) * period + span + rows
+    T = 1 + (len(folds) - 1) * period + span + rows - 1  # through the last SHIFT's issue
 
     in_valid = np.zeros(T, dtype=np.int8)
     in_data = np.zeros((T, rows), dtype=np.int64)
     tap = np.zeros((T, rows), dtype=np.int64)
     op = np.full(T, FUSE_OPS["HOLD"], dtype=np.int8)
     for f, (l0, j0) in enumerate(folds):
-        start = f * period
+        start = 1 + f * period
         nl = min(rows, n_lines - l0)
         field = np.zeros((rows, span), dtype=np.int64)
         seg = lines[l0 : l0 + nl, j0 : j0 + span]
@@ -120,8 +121,8 @@ def fuse_program(lines: np.ndarray, taps: np.ndarray, rows: int, cols: int) -> F
         for i in range(K):
             t = start + cols - 1 + i
             tap[t] = ktab[:, K - 1 - i]
-            op[t] = FUSE_OPS["FIRST"] if i == 0 else FUSE_OPS["ACC"]
-        op[start + span : start + span + rows] = FUSE_OPS["SHIFT"]
+            op[t - 1] = FUSE_OPS["FIRST"] if i == 0 else FUSE_OPS["ACC"]  # one cycle ahead
+        op[start + span - 1 : start + span - 1 + rows] = FUSE_OPS["SHIFT"]
     return FuseProgram(rows, cols, K, n_lines, n_out, folds, in_valid, in_data, tap, op)
 
 

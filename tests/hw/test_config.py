@@ -76,3 +76,19 @@ def test_config_presets():
     assert set(PRESETS) >= {"tiny", "small", "paper"}
     with pytest.raises(ValueError, match="'huge'"):
         ArrayConfig.preset("huge")
+
+
+def test_config_psum_width_per_row():
+    # GEMM: row r sums r+1 products of at most 2^14; FuSe: max_kernel products, also when
+    # draining; widths never exceed acc_width and never shrink going down.
+    cfg = ArrayConfig(rows=8, cols=2, max_kernel=7)
+    widths = [cfg.psum_width(r) for r in range(8)]
+    for r, w in enumerate(widths):
+        worst = max(r + 1, 7) * 128 * 128
+        assert worst <= (1 << (w - 1)) - 1 < 2 * worst
+    assert widths == sorted(widths)
+    ws = ArrayConfig(rows=8, cols=2, fuse=False)
+    assert ws.psum_width(0) == 16  # one product: [-16256, 16384] needs 16 bits
+    assert ArrayConfig(rows=64, cols=1, max_kernel=1).psum_width(63) == 22  # 2^20 + sign
+    with pytest.raises(ValueError, match="row must be in 0..7"):
+        cfg.psum_width(8)

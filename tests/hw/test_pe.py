@@ -13,12 +13,7 @@ def _run(dut, bench):
     sim = Simulator(dut)
     sim.add_clock(1e-6)
 
-    async def gemm_mode_then_bench(ctx):
-        if dut.cfg.fuse:  # GEMM control code: psum_in + a * w_stationary
-            ctx.set(dut.ctl.prod, 1)
-        await bench(ctx)
-
-    sim.add_testbench(gemm_mode_then_bench)
+    sim.add_testbench(bench)  # ctl all zero (the reset value) is the GEMM code
     sim.run()
 
 
@@ -111,13 +106,13 @@ def test_pe_extreme_operands_do_not_overflow(fuse):
 
 def test_pe_fuse_ops_accumulate_broadcast_tap_and_shift():
     """FIRST/ACC use the broadcast tap, not the stationary weight; HOLD keeps; SHIFT passes
-    psum_in down without a product."""
+    psum_in down (the top zeroes the tap in HOLD and SHIFT cycles)."""
     cfg = ArrayConfig(rows=1, cols=1)
     dut = PE(cfg)
     got = []
 
-    def ctl(ctx, bcast, keep, zero, prod):
-        for f, v in (("bcast", bcast), ("keep", keep), ("zero", zero), ("prod", prod)):
+    def ctl(ctx, bcast, keep, zero):
+        for f, v in (("bcast", bcast), ("keep", keep), ("zero", zero)):
             ctx.set(getattr(dut.ctl, f), v)
 
     async def bench(ctx):
@@ -130,11 +125,11 @@ def test_pe_fuse_ops_accumulate_broadcast_tap_and_shift():
         ctx.set(dut.swap_in, 0)
         ctx.set(dut.psum_in, 999)
         seq = [  # (a, tap, op-code)
-            (7, 3, (1, 0, 1, 1)),  # FIRST: 21
-            (-2, 5, (1, 1, 0, 1)),  # ACC: 21 - 10 = 11
-            (50, 50, (1, 1, 0, 0)),  # HOLD: 11
-            (-128, -128, (1, 1, 0, 1)),  # ACC: 11 + 16384
-            (1, 1, (1, 0, 0, 0)),  # SHIFT: psum_in = 999
+            (7, 3, (1, 0, 1)),  # FIRST: 21
+            (-2, 5, (1, 1, 0)),  # ACC: 21 - 10 = 11
+            (50, 0, (1, 1, 0)),  # HOLD: 11
+            (-128, -128, (1, 1, 0)),  # ACC: 11 + 16384
+            (1, 0, (1, 0, 0)),  # SHIFT: psum_in = 999
         ]
         for a, tap, code in seq:
             ctx.set(dut.a_in, a)
