@@ -1,0 +1,1 @@
+"""fusesa synth package."""

