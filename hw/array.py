@@ -18,7 +18,7 @@ emits ``Y[m, c]`` at cycle ``m + rows + c``. Latency through the mesh: ``rows + 
 
 FuSe mode (SPEC 3.3, ``cfg.fuse``)::
 
-    tap[0] ==+========+========+====    per-row broadcast bus (one tap per cycle)
+    tap[0] ==+========+========+====    per-row broadcast bus (tap + row control, registered)
     x[0] --> PE(0,0)->PE(0,1)->PE(0,2)   the line streams in reversed, one PE per cycle
     tap[1] ==+========+========+====
     x[1] --> PE(1,0)->PE(1,1)->PE(1,2)   rows are independent lines, in lock-step
@@ -27,7 +27,9 @@ FuSe mode (SPEC 3.3, ``cfg.fuse``)::
               out[0]   out[1]   out[2]   accumulators down the psum chain, bottom row first
 
 PE(r, c) accumulates output position ``c`` of line ``r``: with the line streamed reversed,
-at tap ``k`` it holds ``x[c + k]`` while the bus carries ``w[k]``.
+at tap ``k`` it holds ``x[c + k]`` while its weight register holds ``w[k]`` (the bus carried it
+one cycle earlier; registering the tap in the PE keeps the FuSe mux off the multiply-add path,
+and the row's control register drives only that row).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class SystolicArray(wiring.Component):
         }
         if cfg.fuse:
             ports["tap_in"] = In(data.ArrayLayout(cfg.weight_shape, cfg.rows))
-            ports["ctl"] = In(PeControl)
+            ports["ctl"] = In(data.ArrayLayout(PeControl, cfg.rows))
         super().__init__(ports)
 
     def elaborate(self, platform) -> Module:
@@ -85,8 +87,8 @@ class SystolicArray(wiring.Component):
                     pe.w_we.eq(self.w_we & (self.w_row == r)),
                     pe.w_data.eq(self.w_data[c]),
                 ]
-                if cfg.fuse:  # the row's broadcast bus and the array-wide control
-                    m.d.comb += [pe.tap_in.eq(self.tap_in[r]), pe.ctl.eq(self.ctl)]
+                if cfg.fuse:  # the row's broadcast bus and the row's own control register
+                    m.d.comb += [pe.tap_in.eq(self.tap_in[r]), pe.ctl.eq(self.ctl[r])]
         for c in range(cfg.cols):
             m.d.comb += self.psum_out[c].eq(pes[cfg.rows - 1][c].psum_out)
         return m

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from amaranth.lib import data, enum
 
-__all__ = ["ArrayMode", "FuseOp", "PeControl"]
+__all__ = ["ArrayMode", "FuseOp", "PeControl", "PE_CONTROL_GEMM"]
 
 
 class ArrayMode(enum.Enum, shape=1):
@@ -23,9 +23,13 @@ class FuseOp(enum.Enum, shape=2):
     SHIFT = 3  #: acc <= acc of the PE above (drain one row down; bottom row -> output)
 
 
-#: Per-cycle control of every PE's psum register, decoded (and registered) once at the array
-#: top from (ArrayMode, FuseOp) and fanned out: ``psum_out <= base + a * w`` with
-#: ``base = zero ? 0 : keep ? psum_out : psum_in`` and ``w = bcast ? tap : w_stationary``.
-#: Cycles without a product (HOLD, SHIFT) get a zero tap from the top, one AND per row bit
-#: instead of a product gate in every PE.
-PeControl = data.StructLayout({"bcast": 1, "keep": 1, "zero": 1})
+#: Per-cycle control of the PEs of one row, decoded from (ArrayMode, FuseOp) and registered
+#: **per row** at the array top, so each control flop drives one row (``cols`` PEs), never the
+#: whole array. In a PE: ``psum_out <= (keep ? psum_out : 0) | (take ? psum_in : 0) + a * w``
+#: and, when ``fuse``, ``w_active <= tap`` (the row's broadcast tap, registered in the PE).
+#: GEMM mode is ``fuse=0, keep=0, take=1`` (the register's reset value). Cycles without a
+#: product (HOLD, SHIFT) get a zero tap from the top: one AND per row bit, not per PE.
+PeControl = data.StructLayout({"fuse": 1, "keep": 1, "take": 1})
+
+#: Reset (and GEMM-mode) value of a row's ``PeControl`` register.
+PE_CONTROL_GEMM = {"fuse": 0, "keep": 0, "take": 1}

@@ -11,15 +11,19 @@ back (double-buffered weights)::
     a_out    <= a_in ; swap_out <= swap_in  (registered, goes right)
     w_shadow <= w_data   if w_we            (a write in the swap cycle lands after the copy)
 
-FuSe mode (only generated when ``cfg.fuse``): the weight operand comes from the row's
-broadcast tap ``tap_in`` (the paper's DataEn mux) and ``psum_out`` is the PE's own
-accumulator; the array-wide ``ctl`` (``hw.interfaces.PeControl``) picks::
+FuSe mode (only generated when ``cfg.fuse``): the PE's own ``psum_out`` register is the
+accumulator and the row's broadcast tap is the weight operand (the paper's DataEn mux). The
+tap is **registered into ``w_active``** (given one cycle ahead, like the op), so the
+multiplier sees exactly the operand path of the plain PE and the FuSe mux sits in front of a
+flop, off the multiply-add path. The row's registered control ``ctl``
+(``hw.interfaces.PeControl``) picks::
 
-    psum_out <= (zero ? 0 : keep ? psum_out : psum_in) + a_in * w
-    w         = bcast ? tap_in : w_use
+    w_active <= tap_in                        if ctl.fuse (else the GEMM swap above)
+    psum_out <= (keep ? psum_out : 0) | (take ? psum_in : 0)  +  a_in * w_use
 
-GEMM is ``keep=zero=bcast=0``; FuSe FIRST is ``zero``, ACC and HOLD are ``keep`` (HOLD with a
-zero tap), SHIFT is neither (``psum_in`` with a zero tap: the drain).
+GEMM is ``fuse=keep=0, take=1``; FuSe FIRST is ``keep=take=0``, ACC and HOLD are ``keep``
+(HOLD with a zero tap), SHIFT is ``take`` (``psum_in`` with a zero tap: the drain). In FuSe
+mode ``swap_in`` is low (the top forces it), so ``w_use`` is ``w_active``, i.e. the tap.
 
 ``psum_width`` (default ``cfg.acc_width``) sizes the psum register: the array gives each row
 just the width it needs (``ArrayConfig.psum_width``); ``psum_in`` may be narrower.
@@ -67,27 +71,28 @@ class PE(wiring.Component):
         w_use = Signal(signed(cfg.weight_width))
         product = Signal(signed(cfg.act_width + cfg.weight_width))
         m.d.comb += w_use.eq(Mux(self.swap_in, w_shadow, w_active))
-
+        m.d.comb += product.eq(self.a_in * w_use)
         if cfg.fuse:
             ctl = self.ctl
-            w_sel = Signal(signed(cfg.weight_width))
             base = Signal(signed(self.psum_width))
-            m.d.comb += [
-                w_sel.eq(Mux(ctl.bcast, self.tap_in, w_use)),
-                product.eq(self.a_in * w_sel),
-                base.eq(Mux(ctl.zero, 0, Mux(ctl.keep, self.psum_out, self.psum_in))),
-            ]
+            # AND-OR of two row-decoded selects (one AOI per bit) instead of a mux chain.
+            m.d.comb += base.eq(
+                Mux(ctl.keep, self.psum_out, 0) | Mux(ctl.take, self.psum_in, 0)
+            )
+            with m.If(ctl.fuse):
+                m.d.sync += w_active.eq(self.tap_in)
+            with m.Elif(self.swap_in):
+                m.d.sync += w_active.eq(w_shadow)
         else:
             base = self.psum_in
-            m.d.comb += product.eq(self.a_in * w_use)
+            with m.If(self.swap_in):
+                m.d.sync += w_active.eq(w_shadow)
 
         m.d.sync += [
             self.psum_out.eq(base + product),
             self.a_out.eq(self.a_in),
             self.swap_out.eq(self.swap_in),
         ]
-        with m.If(self.swap_in):
-            m.d.sync += w_active.eq(w_shadow)
         with m.If(self.w_we):
             m.d.sync += w_shadow.eq(self.w_data)
         return m

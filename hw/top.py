@@ -20,14 +20,18 @@ FuSe mode (only when ``cfg.fuse``; ``mode`` = ``ArrayMode.FUSE``):
   set. Switch it only while the array is idle.
 - ``in_data[r]`` enters row ``r`` directly (no skew: rows are independent lines in
   lock-step) and shifts right one PE per cycle; ``tap[r]`` is row ``r``'s broadcast tap.
-- ``op`` (``FuseOp``) is decoded and **registered** before it fans out to every PE, so it
-  applies in the cycle *after* it is given: the host issues each op one cycle ahead of the
-  data and taps it belongs to. HOLD and SHIFT cycles zero the taps (per row, at the top).
+- ``op`` (``FuseOp``) is decoded and **registered per row** (one control register per row
+  of PEs, never one for the whole array), so it applies in the cycle *after* it is given.
+  ``tap[r]`` is given **with the op**, also one cycle ahead: every PE registers its row's
+  tap in its weight register, so the multiply-add path is the same as in GEMM mode. The
+  host issues each op and its taps one cycle ahead of the data they belong to. HOLD and
+  SHIFT cycles zero the taps (per row, at the top), whatever the host drives on ``tap``.
 - In a ``SHIFT`` cycle the bottom row's accumulators are the output (``out_valid`` high,
   ``out_data`` = bottom row, sign-extended) while every row moves one down and the top row
   takes zeros. A fold's ``rows`` results leave bottom row first, one per SHIFT; after
   ``rows`` SHIFTs the whole array is clear.
-- The GEMM weight registers are untouched, the swap tag is forced low.
+- The swap tag is forced low. The shadow weights are untouched (a GEMM tile may be loaded
+  during a FuSe job); the active weights hold taps, and every GEMM tile swaps in its own.
 
 The cycle formula of a whole GEMM built on this is in ``sw.latency.rtl``.
 """
@@ -41,10 +45,14 @@ from amaranth.utils import ceil_log2
 
 from hw.array import SystolicArray
 from hw.config import ArrayConfig
-from hw.interfaces import ArrayMode, FuseOp
+from hw.interfaces import PE_CONTROL_GEMM, ArrayMode, FuseOp, PeControl
 from hw.skew import Skew
 
-__all__ = ["ArrayTop"]
+__all__ = ["ArrayTop", "REPLICATED_REGS"]
+
+#: Yosys wire pattern of the per-row control registers: deliberate copies of one register
+#: (same D input), which synthesis must not merge (DC: ``set_register_merging false``).
+REPLICATED_REGS = "ctl_row*"
 
 
 class ArrayTop(wiring.Component):
@@ -109,21 +117,26 @@ class ArrayTop(wiring.Component):
             m.d.comb += [self.out_data[c].eq(deskew.o[c]) for c in range(cfg.cols)]
             return m
 
-        # FuSe control (SPEC 3.3): one code for the whole array, rows in lock-step, decoded
-        # and registered here so the PE-wide fanout starts at a flop. GEMM mode = all zero.
-        ctl = mesh.ctl
-        prod = Signal()  # this cycle's taps are used (FIRST/ACC); else they are zeroed
-        shift = Signal()  # this cycle drains: the bottom row is the output
+        # FuSe control (SPEC 3.3): rows run in lock-step, but every row has its own copy of
+        # the decoded control register (``ctl_row<r>``), so no flop drives more than one row
+        # of PEs; ``synth`` keeps these copies (``REPLICATED_REGS``) from being merged back.
         is_fuse = self.mode == ArrayMode.FUSE
-        with m.If(is_fuse):
-            m.d.sync += ctl.bcast.eq(1)
-            m.d.sync += ctl.keep.eq((self.op == FuseOp.HOLD) | (self.op == FuseOp.ACC))
-            m.d.sync += ctl.zero.eq(self.op == FuseOp.FIRST)
-            m.d.sync += prod.eq((self.op == FuseOp.FIRST) | (self.op == FuseOp.ACC))
-            m.d.sync += shift.eq(self.op == FuseOp.SHIFT)
-        with m.Else():
-            m.d.sync += [ctl.eq(0), prod.eq(0), shift.eq(0)]
+        op = self.op
+        for r in range(cfg.rows):
+            ctl_r = Signal(PeControl, init=PE_CONTROL_GEMM, name=f"ctl_row{r}")
+            m.d.sync += [
+                ctl_r.fuse.eq(is_fuse),
+                ctl_r.keep.eq(is_fuse & ((op == FuseOp.HOLD) | (op == FuseOp.ACC))),
+                ctl_r.take.eq(~is_fuse | (op == FuseOp.SHIFT)),
+            ]
+            m.d.comb += mesh.ctl[r].eq(ctl_r)
+        # The taps are given with the op, one cycle ahead; each PE registers its row's tap
+        # (``w_active``), so the multiplier sees a flop as in GEMM mode. Cycles without a
+        # product (HOLD, SHIFT) load a zero tap.
+        prod = is_fuse & ((op == FuseOp.FIRST) | (op == FuseOp.ACC))
         m.d.comb += [mesh.tap_in[r].eq(Mux(prod, self.tap[r], 0)) for r in range(cfg.rows)]
+        shift = Signal()  # this cycle drains: the bottom row is the output
+        m.d.sync += shift.eq(is_fuse & (op == FuseOp.SHIFT))
 
         # Mux expressions (not If/Else): Amaranth emits them as continuous assigns, which
         # 4-state simulators evaluate at time 0 even if no input ever changes.

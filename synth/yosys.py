@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hw.top import REPLICATED_REGS
 from synth.tools import find_liberty, find_yosys
 
 __all__ = ["SynthResult", "synthesize", "DRIVING_CELL", "OUTPUT_LOAD_PF", "SynthError"]
@@ -92,10 +93,17 @@ def _script(
 ) -> str:
     bb = "".join(f"blackbox {_yname(m)}\n" for m in blackbox)
     ex = "".join(f"{c}\n" for c in extra)
+    # Deliberately replicated registers (the FuSe per-row control) share their D input;
+    # opt_merge would fold them back into one flop driving the whole array. A keep on the
+    # flop cells (not on the wires, which opt_merge ignores) stops it, like DC's
+    # ``set_register_merging false``.
+    keep = f"setattr -set keep 1 w:{REPLICATED_REGS} %ci1:+$dff[Q] t:$dff %i\n"
     return (
         f"read_verilog {rtl}\n"
         f"hierarchy -check -top {_yname(top)}\n"
         f"{bb}"
+        "proc\n"
+        f"{keep}"
         f"synth {'-booth ' if booth else ''}-flatten -top {_yname(top)}\n"
         "delete t:$scopeinfo\n"
         f"dfflibmap -liberty {lib}\n"

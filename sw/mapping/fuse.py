@@ -13,7 +13,9 @@ registered op of fold 0 be issued; see ``hw/top.py``); relative to ``S_f``, cycl
 - ``u = cols+K-1+i`` (``i = 0..rows-1``): SHIFT; the result of row ``rows-1-i`` is the output
   in that cycle. These cycles overlap the next fold's stream-in but not its taps.
 
-Ops are issued one cycle before the cycle they apply to (the array registers them). The
+Ops and taps are issued one cycle before the cycle they apply to (the array registers the op
+per row and each PE registers its row's tap; the arrays of ``FuseProgram`` hold them at their
+issue cycle). The
 drain must end before the next fold's first tap, and the stream must end before the next
 fold's stream starts, so the fold period is::
 
@@ -120,8 +122,8 @@ def fuse_program(lines: np.ndarray, taps: np.ndarray, rows: int, cols: int) -> F
         in_data[start : start + span] = field[:, ::-1].T
         for i in range(K):
             t = start + cols - 1 + i
-            tap[t] = ktab[:, K - 1 - i]
-            op[t - 1] = FUSE_OPS["FIRST"] if i == 0 else FUSE_OPS["ACC"]  # one cycle ahead
+            tap[t - 1] = ktab[:, K - 1 - i]  # op and tap one cycle ahead (the array
+            op[t - 1] = FUSE_OPS["FIRST"] if i == 0 else FUSE_OPS["ACC"]  # registers both)
         op[start + span - 1 : start + span - 1 + rows] = FUSE_OPS["SHIFT"]
     return FuseProgram(rows, cols, K, n_lines, n_out, folds, in_valid, in_data, tap, op)
 

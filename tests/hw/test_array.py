@@ -14,12 +14,16 @@ from sw.mapping.gemm import assemble_gemm_output, gemm_program
 from sw.ref import gemm_ref
 
 
-def _drive(cfg, dut, n_outputs, cycles_driven, drive_cycle):
+def _drive(cfg, dut, n_outputs, cycles_driven, drive_cycle, mode=None):
     """Run ``drive_cycle(ctx, t)`` for every cycle, collect valid outputs; returns
-    (outputs, measured cycles): first command to last valid output, inclusive."""
+    (outputs, measured cycles): first command to last valid output, inclusive. ``mode`` is
+    set one cycle before the first command (it is a registered configuration input)."""
     outs, last = [], [None]
 
     async def bench(ctx):
+        if mode is not None:
+            ctx.set(dut.mode, mode)
+            await ctx.tick()
         t = 0
         while len(outs) < n_outputs:
             assert t < cycles_driven + 4 * cfg.latency + 16, "outputs missing"
@@ -45,14 +49,13 @@ def amaranth_fuse(lines, taps, cfg):
     dut = ArrayTop(cfg)
 
     def drive(ctx, t):
-        ctx.set(dut.mode, ArrayMode.FUSE)
         ctx.set(dut.in_valid, int(prog.in_valid[t]) if t is not None else 0)
         ctx.set(dut.op, FuseOp(int(prog.op[t])) if t is not None else FuseOp.HOLD)
         for r in range(cfg.rows):
             ctx.set(dut.in_data[r], int(prog.in_data[t, r]) if t is not None else 0)
             ctx.set(dut.tap[r], int(prog.tap[t, r]) if t is not None else 0)
 
-    outs, cycles = _drive(cfg, dut, prog.n_outputs, prog.cycles_driven, drive)
+    outs, cycles = _drive(cfg, dut, prog.n_outputs, prog.cycles_driven, drive, ArrayMode.FUSE)
     return assemble_fuse_output(prog, outs), cycles
 
 

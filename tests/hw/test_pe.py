@@ -6,6 +6,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from hw.config import ArrayConfig
+from hw.interfaces import PE_CONTROL_GEMM
 from hw.pe import PE
 
 
@@ -13,7 +14,13 @@ def _run(dut, bench):
     sim = Simulator(dut)
     sim.add_clock(1e-6)
 
-    sim.add_testbench(bench)  # ctl all zero (the reset value) is the GEMM code
+    async def gemm_bench(ctx):
+        if hasattr(dut, "ctl"):  # a FuSe PE in GEMM mode: the row control's reset value
+            for field, value in PE_CONTROL_GEMM.items():
+                ctx.set(getattr(dut.ctl, field), value)
+        await bench(ctx)
+
+    sim.add_testbench(gemm_bench)
     sim.run()
 
 
@@ -104,15 +111,17 @@ def test_pe_extreme_operands_do_not_overflow(fuse):
     assert got == [16384]
 
 
-def test_pe_fuse_ops_accumulate_broadcast_tap_and_shift():
-    """FIRST/ACC use the broadcast tap, not the stationary weight; HOLD keeps; SHIFT passes
-    psum_in down (the top zeroes the tap in HOLD and SHIFT cycles)."""
+def test_pe_fuse_ops_accumulate_registered_tap_and_shift():
+    """In FuSe mode the row's tap is registered into the weight register (given one cycle
+    ahead) and replaces the stationary weight; FIRST/ACC/HOLD/SHIFT act on the accumulator
+    (the top zeroes the tap in HOLD and SHIFT cycles)."""
     cfg = ArrayConfig(rows=1, cols=1)
     dut = PE(cfg)
     got = []
+    first, acc, shift = (1, 0, 0), (1, 1, 0), (1, 0, 1)  # (fuse, keep, take)
 
-    def ctl(ctx, bcast, keep, zero):
-        for f, v in (("bcast", bcast), ("keep", keep), ("zero", zero)):
+    def ctl(ctx, code):
+        for f, v in zip(("fuse", "keep", "take"), code, strict=True):
             ctx.set(getattr(dut.ctl, f), v)
 
     async def bench(ctx):
@@ -124,17 +133,21 @@ def test_pe_fuse_ops_accumulate_broadcast_tap_and_shift():
         await ctx.tick()
         ctx.set(dut.swap_in, 0)
         ctx.set(dut.psum_in, 999)
-        seq = [  # (a, tap, op-code)
-            (7, 3, (1, 0, 1)),  # FIRST: 21
-            (-2, 5, (1, 1, 0)),  # ACC: 21 - 10 = 11
-            (50, 0, (1, 1, 0)),  # HOLD: 11
-            (-128, -128, (1, 1, 0)),  # ACC: 11 + 16384
-            (1, 0, (1, 0, 0)),  # SHIFT: psum_in = 999
+        ctl(ctx, (1, 1, 0))  # HOLD while the first tap is loaded
+        ctx.set(dut.tap_in, 3)
+        await ctx.tick()
+        seq = [  # (a, op code, the tap for the *next* cycle)
+            (7, first, 5),  # FIRST: 7 * 3 = 21
+            (-2, acc, 0),  # ACC: 21 - 10 = 11
+            (50, acc, -128),  # HOLD (zero tap): 11
+            (-128, acc, 0),  # ACC: 11 + 16384
+            (1, shift, 0),  # SHIFT: psum_in = 999
+            (4, (0, 0, 1), 0),  # back to GEMM: 999 + 4 * 0 (the tap register holds 0)
         ]
-        for a, tap, code in seq:
+        for a, code, tap in seq:
             ctx.set(dut.a_in, a)
+            ctl(ctx, code)
             ctx.set(dut.tap_in, tap)
-            ctl(ctx, *code)
             await ctx.tick()
             got.append(ctx.get(dut.psum_out))
 
@@ -142,4 +155,4 @@ def test_pe_fuse_ops_accumulate_broadcast_tap_and_shift():
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
-    assert got == [21, 11, 11, 16395, 999]
+    assert got == [21, 11, 11, 16395, 999, 999]
