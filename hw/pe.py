@@ -76,9 +76,7 @@ class PE(wiring.Component):
             ctl = self.ctl
             base = Signal(signed(self.psum_width))
             # AND-OR of two row-decoded selects (one AOI per bit) instead of a mux chain.
-            m.d.comb += base.eq(
-                Mux(ctl.keep, self.psum_out, 0) | Mux(ctl.take, self.psum_in, 0)
-            )
+            m.d.comb += base.eq(Mux(ctl.keep, self.psum_out, 0) | Mux(ctl.take, self.psum_in, 0))
             with m.If(ctl.fuse):
                 m.d.sync += w_active.eq(self.tap_in)
             with m.Elif(self.swap_in):
