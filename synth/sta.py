@@ -30,7 +30,15 @@ from pathlib import Path
 from synth.tools import find_liberty, find_sta
 from synth.yosys import DRIVING_CELL, OUTPUT_LOAD_PF
 
-__all__ = ["StaResult", "run_sta", "netlist_flops", "netlist_inputs", "StaError"]
+__all__ = [
+    "StaResult",
+    "run_sta",
+    "netlist_flops",
+    "netlist_inputs",
+    "netlist_outputs",
+    "port_kind",
+    "StaError",
+]
 
 
 class StaError(RuntimeError):
@@ -46,6 +54,7 @@ class StaResult:
     power_w: dict[str, float] | None = None  # internal/switching/leakage/total
     power_groups: dict[str, dict[str, float]] = field(default_factory=dict)
     activity_coverage: float | None = None
+    arrivals: dict[str, float] = field(default_factory=dict)
     log: Path | None = None
     seconds: float = 0.0
 
@@ -98,6 +107,12 @@ def netlist_flops(netlist: Path) -> dict[str, str]:
     return flops
 
 
+def port_kind(port: str) -> str:
+    """The PE pin a (possibly exposed, ``mesh.pe_R_C.``-prefixed) port bit belongs to:
+    ``mesh.pe_3_3.ctl[0]`` and ``ctl[0]`` are both ``ctl``."""
+    return port.rsplit(".", 1)[-1].split("[", 1)[0]
+
+
 def _tcl_str(s: str) -> str:
     return "{" + s.replace("{", "\\{").replace("}", "\\}") + "}"
 
@@ -105,10 +120,17 @@ def _tcl_str(s: str) -> str:
 _INPUT = re.compile(r"^\s*input\s+(?:\[(\d+):(\d+)\]\s+)?(\S+)\s*;", re.M)
 
 
-def netlist_inputs(netlist: Path) -> list[str]:
-    """Bit names of the top module's input ports (``name[i]`` for vectors)."""
+_OUTPUT = re.compile(r"^\s*output\s+(?:\[(\d+):(\d+)\]\s+)?(\S+)\s*;", re.M)
+
+
+def netlist_outputs(netlist: Path) -> list[str]:
+    """Bit names of the top module's output ports (``name[i]`` for vectors)."""
+    return _port_bits(_OUTPUT, netlist)
+
+
+def _port_bits(rx: re.Pattern, netlist: Path) -> list[str]:
     bits = []
-    for hi, lo, name in _INPUT.findall(Path(netlist).read_text()):
+    for hi, lo, name in rx.findall(Path(netlist).read_text()):
         name = _net(name)
         if hi:
             a, b = sorted((int(hi), int(lo)))
@@ -116,6 +138,11 @@ def netlist_inputs(netlist: Path) -> list[str]:
         else:
             bits.append(name)
     return bits
+
+
+def netlist_inputs(netlist: Path) -> list[str]:
+    """Bit names of the top module's input ports (``name[i]`` for vectors)."""
+    return _port_bits(_INPUT, netlist)
 
 
 def _activity_tcl(
@@ -154,7 +181,69 @@ def _activity_tcl(
     return "\n".join(lines) + "\n", coverage
 
 
-def _script(netlist: Path, top: str, period_ns: float, lib: Path, act: Path | None) -> str:
+def _boundary_tcl(
+    input_delays: dict[str, float] | None,
+    port_loads: dict[str, float] | None,
+    arrivals_to: list[str] | None,
+) -> tuple[str, str]:
+    """Tcl setting per-port input delays (by port kind) and loads (by port bit), and Tcl
+    reporting the worst arrival at the output ports of each kind in ``arrivals_to``."""
+    pre = []
+    if input_delays:
+        pre.append(
+            "array set indel {"
+            + " ".join(f"{_tcl_str(k)} {v:.6g}" for k, v in input_delays.items())
+            + "}"
+        )
+        pre.append(
+            "foreach port [all_inputs] {\n"
+            "  set n [string map {\\\\ {}} [get_full_name $port]]\n"
+            "  set k [lindex [split [lindex [split $n .] end] {[}] 0]\n"
+            "  if {[info exists indel($k)]} {\n"
+            "    foreach p [sta::get_port_pins_error pins $port] {\n"
+            # the raw command takes seconds (the user-level one would convert ns)
+            "      sta::set_input_delay_cmd $p rise_fall $clk rise NULL 0 0 min_max 0 "
+            "[expr {$indel($k) * 1e-9}]\n"
+            "    }\n"
+            "  }\n"
+            "}"
+        )
+    if port_loads:
+        pre.append(
+            "array set pload {"
+            + " ".join(f"{_tcl_str(k)} {v:.6g}" for k, v in port_loads.items())
+            + "}"
+        )
+        pre.append(
+            "foreach port [all_outputs] {\n"
+            "  set n [string map {\\\\ {}} [get_full_name $port]]\n"
+            "  if {[info exists pload($n)]} { set_load $pload($n) $port }\n"
+            "}"
+        )
+    post = []
+    for kind in arrivals_to or []:
+        post.append(
+            f"set kp {{}}\n"
+            "foreach port [all_outputs] {\n"
+            "  set n [string map {\\\\ {}} [get_full_name $port]]\n"
+            f"  if {{[lindex [split [lindex [split $n .] end] {{[}}] 0] == {_tcl_str(kind)}}} "
+            "{ lappend kp $port }\n"
+            "}\n"
+            f'puts "FUSESA-ARRIVAL {kind}"\n'
+            "if {[llength $kp]} { report_checks -path_delay max -digits 4 -to $kp }\n"
+            f'puts "FUSESA-ARRIVAL-END"'
+        )
+    return "\n".join(pre) + "\n", "\n".join(post) + "\n"
+
+
+def _script(
+    netlist: Path,
+    top: str,
+    period_ns: float,
+    lib: Path,
+    act: Path | None,
+    boundary: tuple[str, str] = ("", ""),
+) -> str:
     power = f"source {act}\nreport_power -digits 6\n" if act else ""
     return f"""read_liberty {lib}
 read_verilog {netlist}
@@ -174,12 +263,12 @@ foreach p [sta::get_port_pins_error pins [all_outputs]] {{
 }}
 set_driving_cell -lib_cell {DRIVING_CELL} -pin Y $ins
 set_load {OUTPUT_LOAD_PF} [all_outputs]
-puts "FUSESA-BEGIN-PATH"
+{boundary[0]}puts "FUSESA-BEGIN-PATH"
 report_checks -path_delay max -digits 4
 puts "FUSESA-END-PATH"
 report_worst_slack -digits 4
 report_tns -digits 4
-{power}"""
+{boundary[1]}{power}"""
 
 
 _NUM = r"([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)"
@@ -231,8 +320,16 @@ def run_sta(
     activity: dict[str, tuple[float, float]] | None = None,
     tag: str = "sta",
     clock: str = "clk",
+    input_delays: dict[str, float] | None = None,
+    port_loads: dict[str, float] | None = None,
+    arrivals_to: list[str] | None = None,
 ) -> StaResult:
-    """Timing (and, with ``activity``, power) of ``netlist`` at ``period_ns``."""
+    """Timing (and, with ``activity``, power) of ``netlist`` at ``period_ns``.
+
+    Hierarchical budgeting (``synth.flow`` hier method): ``input_delays`` maps a port kind
+    (``port_kind``) to the arrival time (ns) of its input ports, ``port_loads`` an output port
+    bit to its load (pF), and ``arrivals_to`` lists output port kinds whose worst arrival is
+    reported in ``StaResult.arrivals``."""
     netlist = Path(netlist).resolve()
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -245,7 +342,8 @@ def run_sta(
         text, coverage = _activity_tcl(flops, netlist_inputs(netlist), activity, clock)
         act_path.write_text(text)
     script = out / f"{tag}.tcl"
-    script.write_text(_script(netlist, top, period_ns, lib, act_path))
+    boundary = _boundary_tcl(input_delays, port_loads, arrivals_to)
+    script.write_text(_script(netlist, top, period_ns, lib, act_path, boundary))
     log = out / f"{tag}.log"
     t0 = time.perf_counter()
     proc = subprocess.run(
@@ -257,6 +355,10 @@ def run_sta(
         raise StaError(f"OpenSTA failed (exit {proc.returncode}) on {netlist}; see {log}")
     wns, tns, crit = _parse(text, flops, log)
     res = StaResult(period_ns, wns, tns, crit, log=log, activity_coverage=coverage)
+    for kind in arrivals_to or []:
+        block = text.split(f"FUSESA-ARRIVAL {kind}\n", 1)[-1].split("FUSESA-ARRIVAL-END", 1)[0]
+        arr = re.search(_NUM + r"\s+data arrival time", block)
+        res.arrivals[kind] = float(arr.group(1)) if arr else 0.0
     if activity is not None:
         res.power_w, res.power_groups = _parse_power(text, log)
     res.seconds = time.perf_counter() - t0
