@@ -35,7 +35,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-layer", action="store_true", help="print the per-layer breakdown")
     p.add_argument("--csv", type=Path, default=None, help="write per-layer records as CSV")
     p.add_argument("--json", type=Path, default=None, help="write the report as JSON")
+    add_clock_args(p)
     p.set_defaults(func=run)
+
+
+def add_clock_args(p: argparse.ArgumentParser, synth_dir: bool = False) -> None:
+    """``--clock-mhz`` / ``--synth-json`` (/ ``--synth-dir``): time per inference on top of
+    cycles; the base array runs at the base clock, the FuSe array at the FuSe clock."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--clock-mhz",
+        default=None,
+        metavar="F|BASE,FUSE",
+        help="clock in MHz: one for both arrays, or base-array,FuSe-array; adds time per "
+        "inference and speedup in time",
+    )
+    g.add_argument(
+        "--synth-json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="take the base and FuSe Fmax from a `fusesa synth` report of the same array size",
+    )
+    if synth_dir:
+        g.add_argument(
+            "--synth-dir",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help="per array size, the Fmax of DIR/synth_<R>x<C>_*.json (flat if several); "
+            "sizes without a report are skipped",
+        )
+
+
+def clocks_from_args(args: argparse.Namespace, arr_x: int, arr_y: int):
+    """The ``Clocks`` chosen by ``--clock-mhz`` / ``--synth-json``, or None."""
+    from sw.latency.timing import Clocks
+
+    if args.clock_mhz is not None:
+        return Clocks.from_arg(args.clock_mhz)
+    if args.synth_json is not None:
+        return Clocks.from_synth_json(args.synth_json, arr_x, arr_y)
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +93,7 @@ def _run(args: argparse.Namespace) -> int:
 
     arr_x, arr_y = parse_array(args.array)
     variant = canonical_variant(args.variant)
+    clocks = clocks_from_args(args, arr_x, arr_y)
     rep = zoo_latency(args.net, variant, arr_x, arr_y, args.hardware, args.mode)
     if args.per_layer:
         print(
@@ -67,12 +109,31 @@ def _run(args: argparse.Namespace) -> int:
         print()
     for kind, cycles in sorted(rep.by_kind().items(), key=lambda kv: -kv[1]):
         print(f"  {kind:10s} {cycles:12d} cycles ({100 * cycles / rep.total:5.1f} %)")
-    print(
-        f"{args.net} {variant} on {arr_x}x{arr_y} {rep.hardware} ({args.mode} mode): "
-        f"{rep.total} cycles"
-    )
+    head = f"{args.net} {variant} on {arr_x}x{arr_y} {rep.hardware} ({args.mode} mode): "
+    if clocks is None:
+        print(f"{head}{rep.total} cycles")
+        extra = None
+    else:
+        mhz = clocks.mhz(rep.hardware)
+        print(
+            f"{head}{rep.total} cycles = {clocks.time_us(rep.total, rep.hardware):.1f} us at {mhz:g} MHz"
+        )
+        base = zoo_latency(args.net, "base", arr_x, arr_y, "Systolic", args.mode).total
+        extra = {"clock_source": clocks.source, **clocks.fields(rep.total, rep.hardware, base)}
+        extra["base_cycles"] = base
+        extra["speedup"] = round(base / rep.total, 5)
+        if (variant, rep.hardware) != ("base", "Systolic"):
+            print(
+                f"{args.net} base on {arr_x}x{arr_y} Systolic ({args.mode} mode): {base} cycles"
+                f" = {clocks.time_us(base, 'Systolic'):.1f} us at {clocks.base_mhz:g} MHz"
+            )
+            print(
+                f"speedup: {base / rep.total:.3f}x in cycles, "
+                f"{clocks.speedup_time(base, rep.total, rep.hardware):.3f}x in time"
+                f" (clocks: {clocks.source})"
+            )
     if args.csv:
-        rep.write_csv(args.csv)
+        rep.write_csv(args.csv, None if clocks is None else clocks.mhz(rep.hardware))
     if args.json:
-        rep.write_json(args.json)
+        rep.write_json(args.json, extra)
     return 0

@@ -9,6 +9,8 @@ import csv
 import sys
 from pathlib import Path
 
+from fusesa.cmd_latency import add_clock_args
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sweep", help="latency/speedup over array sizes, CSV + PNG")
@@ -21,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=("paper", "scalesim", "rtl"), default="paper")
     p.add_argument("--out", type=Path, default=Path("build/sweep"), help="output directory")
     p.add_argument("--no-plots", action="store_true", help="write the CSV only")
+    add_clock_args(p, synth_dir=True)
     p.set_defaults(func=run)
 
 
@@ -38,7 +41,8 @@ def _run(args: argparse.Namespace) -> int:
 
     sizes = [parse_array(s.strip()) for s in args.sizes.split(",") if s.strip()]
     networks = tuple(args.networks) if args.networks else TABLE_NETWORKS
-    rows = sweep_rows(sizes, networks, mode=args.mode, progress=True)
+    sizes, clocks = _clocks(args, sizes)
+    rows = sweep_rows(sizes, networks, mode=args.mode, progress=True, clocks=clocks)
     args.out.mkdir(parents=True, exist_ok=True)
     csv_path = args.out / "sweep.csv"
     fields = sorted({k for r in rows for k in r}, key=lambda k: (k.startswith("cycles_"), k))
@@ -60,11 +64,60 @@ def _run(args: argparse.Namespace) -> int:
             }
             cells.append(f"{sp['full']:8.2f} /{sp['half']:6.2f}   ")
         print(f"{x:>4d}x{y:<4d} " + " ".join(f"{c:>18s}" for c in cells))
+    if clocks:
+        print("speedup in time (Full / Half), each array at its own clock:")
+        for x, y in sizes:
+            cells = []
+            for n in networks:
+                sp = {
+                    r["variant"]: r["speedup_time"]
+                    for r in rows
+                    if r["network"] == n and (r["arr_x"], r["arr_y"]) == (x, y)
+                }
+                cells.append(f"{sp['full']:8.2f} /{sp['half']:6.2f}   ")
+            mhz = f"{clocks[x, y].base_mhz:g}/{clocks[x, y].fuse_mhz:g} MHz"
+            print(f"{x:>4d}x{y:<4d} " + " ".join(f"{c:>18s}" for c in cells) + f"   {mhz}")
     print(f"wrote {csv_path}")
     if not args.no_plots:
         for path in _plots(rows, sizes, networks, args.out, args.mode):
             print(f"wrote {path}")
     return 0
+
+
+def _clocks(args: argparse.Namespace, sizes: list[tuple[int, int]]):
+    """Sizes to sweep and their clocks: ``--clock-mhz`` / ``--synth-json`` need a single size
+    (Fmax depends on it); ``--synth-dir`` picks a report per size and skips sizes without."""
+    from sw.latency.timing import Clocks, find_synth_report
+
+    if args.clock_mhz is None and args.synth_json is None and args.synth_dir is None:
+        return sizes, None
+    if args.synth_dir is None:
+        if len(sizes) != 1:
+            flag = "--clock-mhz" if args.clock_mhz is not None else "--synth-json"
+            raise ValueError(
+                f"{flag} applies to a single array size, not {args.sizes!r}; "
+                "use --synth-dir for several sizes"
+            )
+        ((x, y),) = sizes
+        if args.clock_mhz is not None:
+            return sizes, {(x, y): Clocks.from_arg(args.clock_mhz)}
+        return sizes, {(x, y): Clocks.from_synth_json(args.synth_json, x, y)}
+    clocks = {}
+    for x, y in sizes:
+        path = find_synth_report(args.synth_dir, x, y)
+        if path is None:
+            print(
+                f"fusesa sweep: warning: no synth_{x}x{y}_*.json in {args.synth_dir}; "
+                f"skipping {x}x{y}",
+                file=sys.stderr,
+            )
+            continue
+        clocks[x, y] = Clocks.from_synth_json(path, x, y)
+    if not clocks:
+        raise ValueError(
+            f"No synthesis report for any of the sizes {args.sizes!r} in {str(args.synth_dir)!r}"
+        )
+    return list(clocks), clocks
 
 
 def _plots(rows, sizes, networks, out: Path, mode: str) -> list[Path]:

@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from fusesa.cmd_latency import add_clock_args, clocks_from_args
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -21,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--csv", type=Path, default=None, help="also write the rows as CSV here")
     p.add_argument("--json", action="store_true", help="print JSON instead of the text table")
+    add_clock_args(p)
     p.set_defaults(func=run)
 
 
@@ -38,7 +41,8 @@ def _run(args: argparse.Namespace) -> int:
 
     arr_x, arr_y = parse_array(args.array)
     networks = tuple(args.networks) if args.networks else TABLE_NETWORKS
-    rows = table_rows(arr_x, arr_y, networks, args.mode, progress=True)
+    clocks = clocks_from_args(args, arr_x, arr_y)
+    rows = table_rows(arr_x, arr_y, networks, args.mode, progress=True, clocks=clocks)
     records = table_records(rows)
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
@@ -53,5 +57,10 @@ def _run(args: argparse.Namespace) -> int:
             f"array {arr_x}x{arr_y}, latency mode {args.mode}; speedup = baseline on Systolic"
             " / variant on FuSe; seed = SPEC section 6"
         )
+        if clocks is not None:
+            print(
+                f"time: baseline at {clocks.base_mhz:g} MHz (base array), FuSe variants at "
+                f"{clocks.fuse_mhz:g} MHz (FuSe array); clocks: {clocks.source}"
+            )
         print(format_table(rows))
     return 0

@@ -64,12 +64,14 @@ class LatencyReport:
         """Per-layer records as plain dicts (CSV/JSON-ready)."""
         return [asdict(r) for r in self.layers]
 
-    def write_csv(self, path: str | Path) -> Path:
-        """Write the per-layer records to ``path`` (parents created)."""
-        return write_csv(self.layers, path)
+    def write_csv(self, path: str | Path, mhz: float | None = None) -> Path:
+        """Write the per-layer records to ``path`` (parents created); with ``mhz`` (the clock
+        of this report's array) a ``time_us`` column is added."""
+        return write_csv(self.layers, path, mhz)
 
-    def write_json(self, path: str | Path) -> Path:
-        """Write totals and per-layer records to ``path`` as JSON."""
+    def write_json(self, path: str | Path, extra: dict[str, object] | None = None) -> Path:
+        """Write totals and per-layer records to ``path`` as JSON; ``extra`` adds top-level
+        fields (e.g. clocks and time per inference)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         doc = {
@@ -79,6 +81,7 @@ class LatencyReport:
             "hardware": self.hardware,
             "mode": self.mode,
             "by_kind": self.by_kind(),
+            **(extra or {}),
             "layers": self.as_dicts(),
         }
         path.write_text(json.dumps(doc, indent=1))
@@ -92,18 +95,21 @@ def with_shares(records: Iterable[LayerLatency]) -> tuple[int, list[LayerLatency
     return total, [replace(r, share=r.cycles / total if total else 0.0) for r in records]
 
 
-def write_csv(records: Iterable[LayerLatency], path: str | Path) -> Path:
-    """Write layer records as CSV with one column per ``LayerLatency`` field."""
+def write_csv(records: Iterable[LayerLatency], path: str | Path, mhz: float | None = None) -> Path:
+    """Write layer records as CSV with one column per ``LayerLatency`` field, plus
+    ``time_us = cycles / mhz`` when a clock is given."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     names = [f.name for f in fields(LayerLatency)]
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(names)
+        writer.writerow([*names, "time_us"] if mhz else names)
         for r in records:
             row = []
             for n in names:
                 v = getattr(r, n)
                 row.append("x".join(map(str, v)) if isinstance(v, tuple) else v)
+            if mhz:
+                row.append(round(r.cycles / mhz, 4))
             writer.writerow(row)
     return path

@@ -15,6 +15,7 @@ import torch
 
 from sw.latency.paper import cost_layers, trace_layers
 from sw.latency.records import LatencyReport, LayerLatency
+from sw.latency.timing import Clocks
 from sw.models.flops import count_flops
 from sw.models.shapes import build_meta
 from sw.models.zoo import (
@@ -79,6 +80,8 @@ class TableRow:
     base_cycles: int
     speedup: float
     seed: SeedRow | None
+    hardware: str = ""
+    clocks: Clocks | None = None
 
     @property
     def label(self) -> str:
@@ -91,6 +94,23 @@ class TableRow:
             return None
         return 100.0 * (self.speedup - self.seed.speedup) / self.seed.speedup
 
+    @property
+    def time_us(self) -> float | None:
+        """Time per inference on the variant's array at its clock (None without clocks)."""
+        return None if self.clocks is None else self.clocks.time_us(self.cycles, self.hardware)
+
+    @property
+    def base_time_us(self) -> float | None:
+        """Time of the baseline on the base ('Systolic') array at the base clock."""
+        return None if self.clocks is None else self.clocks.time_us(self.base_cycles, "Systolic")
+
+    @property
+    def speedup_time(self) -> float | None:
+        """Speedup in time: baseline time / variant time (clock of each array applied)."""
+        if self.clocks is None:
+            return None
+        return self.clocks.speedup_time(self.base_cycles, self.cycles, self.hardware)
+
 
 def table_rows(
     arr_x: int = 64,
@@ -98,8 +118,10 @@ def table_rows(
     networks: tuple[str, ...] = TABLE_NETWORKS,
     mode: str = "paper",
     progress: bool = False,
+    clocks: Clocks | None = None,
 ) -> list[TableRow]:
-    """All variants of ``networks`` at one array size."""
+    """All variants of ``networks`` at one array size; with ``clocks`` the rows also give
+    time per inference and speedup in time."""
     jobs = [(n, v) for n in networks for v in VARIANTS]
     if progress:
         from tqdm import tqdm
@@ -111,7 +133,7 @@ def table_rows(
             raise ValueError(f"Unknown network {net!r}; choose one of {', '.join(NETWORKS)}")
         trace = trace_model(net, variant)
         base = zoo_latency(net, "base", arr_x, arr_y, mode=mode).total
-        cycles = zoo_latency(net, variant, arr_x, arr_y, mode=mode).total
+        rep = zoo_latency(net, variant, arr_x, arr_y, mode=mode)
         rows.append(
             TableRow(
                 net,
@@ -119,10 +141,12 @@ def table_rows(
                 variant,
                 trace.flops / 1e6,
                 trace.params / 1e6,
-                cycles,
+                rep.total,
                 base,
-                base / cycles,
+                base / rep.total,
                 SEED_TABLE.get(net, {}).get(variant),
+                rep.hardware,
+                clocks,
             )  # fmt: skip
         )
     return rows
@@ -134,8 +158,10 @@ def sweep_rows(
     variants: tuple[str, ...] = VARIANTS,
     mode: str = "paper",
     progress: bool = False,
+    clocks: dict[tuple[int, int], Clocks] | None = None,
 ) -> list[dict[str, object]]:
-    """Cycles and speedup of every network/variant at every array size (one dict per cell)."""
+    """Cycles and speedup of every network/variant at every array size (one dict per cell);
+    sizes with an entry in ``clocks`` also get clocks, time and speedup in time."""
     cells = [(x, y, n, v) for x, y in sizes for n in networks for v in variants]
     if progress:
         from tqdm import tqdm
@@ -156,6 +182,11 @@ def sweep_rows(
                 "cycles": rep.total,
                 "base_cycles": base,
                 "speedup": base / rep.total,
+                **(
+                    clocks[x, y].fields(rep.total, rep.hardware, base)
+                    if clocks and (x, y) in clocks
+                    else {}
+                ),
                 **{f"cycles_{k.replace(' ', '_').replace('-', '')}": c for k, c in by_kind.items()},
             }
         )
@@ -194,6 +225,9 @@ def table_records(rows: list[TableRow]) -> list[dict[str, object]]:
                 "speedup": round(r.speedup, 5),
                 "seed_speedup": s.speedup if s else None,
                 "speedup_diff_pct": None if s is None else round(r.speedup_diff_pct or 0.0, 3),
+                **(
+                    {} if r.clocks is None else r.clocks.fields(r.cycles, r.hardware, r.base_cycles)
+                ),
             }
         )
     return out
@@ -205,6 +239,9 @@ def format_table(rows: list[TableRow]) -> str:
         f"{'network / variant':34s} {'FLOPs M':>8s} {'seed':>5s} {'params M':>9s} {'seed':>5s} "
         f"{'cycles':>9s} {'speedup':>7s} {'seed':>5s} {'diff %':>7s}"
     )
+    timed = any(r.clocks is not None for r in rows)
+    if timed:
+        head += f" {'time us':>10s} {'base us':>10s} {'t-speedup':>9s}"
     lines = [head, "-" * len(head)]
     for r in rows:
         s = r.seed
@@ -216,5 +253,10 @@ def format_table(rows: list[TableRow]) -> str:
             f"{r.label:34s} {r.flops_m:8.2f} {seed_f:>5s} {r.params_m:9.4f} {seed_p:>5s} "
             f"{r.cycles:9d} {r.speedup:7.3f} {seed_s:>5s} "
             + (f"{diff:+7.2f}" if diff is not None else f"{'-':>7s}")
+            + (
+                f" {r.time_us:10.1f} {r.base_time_us:10.1f} {r.speedup_time:9.3f}"
+                if timed and r.clocks is not None
+                else ""
+            )
         )
     return "\n".join(lines)
