@@ -35,7 +35,7 @@ from pathlib import Path
 
 from hw.config import ArrayConfig
 from synth.activity import WORKLOADS, Activity, saif_activity
-from synth.sta import StaResult, netlist_inputs, port_kind, run_sta
+from synth.sta import StaResult, run_sta
 from synth.yosys import SynthResult, synthesize
 
 __all__ = ["METHODS", "synth_variant", "pe_classes", "DEFAULT_PERIOD_NS"]
@@ -215,17 +215,17 @@ def _hier_timing(
        loaded as the glue was synthesized for (ABC's constraint, 0.02 pF per PE pin, so a
        row's ``ctl`` or ``tap`` net carries ``cols`` such loads): the worst arrival at each
        kind of PE input pin (``ctl``, ``tap_in``, ``a_in``, ``psum_in``, ...);
-    3. each PE class again, its inputs arriving as step 2 says, each driven by a BUFX2 into
+    3. each PE class again, its inputs arriving as step 2 says for that class, each driven by a BUFX2 into
        the PE's own load (the buffer a hierarchical flow puts at a block's input).
 
-    The array's timing is the worst of steps 2 and 3. Arrivals are the worst over all PEs of
-    a pin kind (conservative). Loading the glue ports with the PEs' real pin capacitance
+    The array's timing is the worst of steps 2 and 3. Arrivals are the worst over the PEs of
+    a class (the edge classes get the glue's skew/mux outputs, the interior ones a
+    neighbour's register). Loading the glue ports with the PEs' real pin capacitance
     instead was tried: the glue, synthesized for 0.02 pF, then drives e.g. column 0's
     ``swap_in`` (a mux select per weight bit) through an unsized inverter, 1.1 ns that flat
     synthesis buffers away (8x8: FuSe 147 MHz vs 176.5 flat)."""
     out_kinds = ("psum_out", "a_out", "swap_out")
     pe_out: dict[str, float] = {}
-    in_kinds: set[str] = set()
     for name, (top, syn) in pe_runs.items():
         t = run_sta(
             syn.netlist,
@@ -233,26 +233,36 @@ def _hier_timing(
             period_ns,
             top=top,
             tag="arrival",
-            arrivals_to=list(out_kinds),
+            arrivals=True,
         )
         for k, v in t.arrivals.items():
-            pe_out[k] = max(pe_out.get(k, 0.0), v)
-        in_kinds |= {port_kind(b) for b in netlist_inputs(syn.netlist)}
+            if k in out_kinds:
+                pe_out[k] = max(pe_out.get(k, 0.0), v)
     glue_t = run_sta(
         glue.netlist,
         out / "glue",
         period_ns,
         tag="timing",
         input_delays=pe_out,
-        arrivals_to=sorted(in_kinds - {"clk", "rst"}),
+        arrivals=True,
+        arrival_groups={f"mesh.pe_{r}_{c}": name for name, ps in classes.items() for r, c in ps},
     )
-    pe_in = dict(glue_t.arrivals)
+    pe_in: dict[str, dict[str, float]] = defaultdict(dict)  # class -> pin kind -> arrival
+    for lab, v in glue_t.arrivals.items():
+        if ":" in lab:
+            name, kind = lab.split(":", 1)
+            pe_in[name][kind] = v
     timings: list[tuple[str, StaResult]] = [("glue", glue_t)]
     for name, (top, syn) in pe_runs.items():
-        t = run_sta(syn.netlist, out / name, period_ns, top=top, tag="timing", input_delays=pe_in)
+        t = run_sta(
+            syn.netlist, out / name, period_ns, top=top, tag="timing", input_delays=pe_in[name]
+        )
         timings.append((f"PE {name}", t))
     budget = {f"{k} (PE out)": round(v, 4) for k, v in pe_out.items()}
-    budget |= {f"{k} (PE in)": round(v, 4) for k, v in pe_in.items()}
+    for kind in sorted({k for d in pe_in.values() for k in d}):
+        budget[f"{kind} (PE in, worst class)"] = round(
+            max(d.get(kind, 0.0) for d in pe_in.values()), 4
+        )
     return timings, budget
 
 

@@ -184,10 +184,12 @@ def _activity_tcl(
 def _boundary_tcl(
     input_delays: dict[str, float] | None,
     port_loads: dict[str, float] | None,
-    arrivals_to: list[str] | None,
+    arrivals: bool,
+    arrival_groups: dict[str, str] | None,
 ) -> tuple[str, str]:
     """Tcl setting per-port input delays (by port kind) and loads (by port bit), and Tcl
-    reporting the worst arrival at the output ports of each kind in ``arrivals_to``."""
+    reporting the worst arrival at the output ports of each label: ``group:kind`` for ports
+    of an instance in ``arrival_groups`` (``mesh.pe_3_3`` -> its PE class), else ``kind``."""
     pre = []
     if input_delays:
         pre.append(
@@ -221,17 +223,28 @@ def _boundary_tcl(
             "}"
         )
     post = []
-    for kind in arrivals_to or []:
+    if arrivals:
+        if arrival_groups:
+            post.append(
+                "array set grp {"
+                + " ".join(f"{_tcl_str(k)} {_tcl_str(v)}" for k, v in arrival_groups.items())
+                + "}"
+            )
         post.append(
-            f"set kp {{}}\n"
+            "array set kp {}\n"
             "foreach port [all_outputs] {\n"
             "  set n [string map {\\\\ {}} [get_full_name $port]]\n"
-            f"  if {{[lindex [split [lindex [split $n .] end] {{[}}] 0] == {_tcl_str(kind)}}} "
-            "{ lappend kp $port }\n"
+            "  set parts [split $n .]\n"
+            "  set k [lindex [split [lindex $parts end] {[}] 0]\n"
+            "  set inst [join [lrange $parts 0 end-1] .]\n"
+            '  if {[info exists grp($inst)]} { set lab "$grp($inst):$k" } else { set lab $k }\n'
+            "  lappend kp($lab) $port\n"
             "}\n"
-            f'puts "FUSESA-ARRIVAL {kind}"\n'
-            "if {[llength $kp]} { report_checks -path_delay max -digits 4 -to $kp }\n"
-            f'puts "FUSESA-ARRIVAL-END"'
+            "foreach lab [lsort [array names kp]] {\n"
+            '  puts "FUSESA-ARRIVAL $lab"\n'
+            "  report_checks -path_delay max -digits 4 -to $kp($lab)\n"
+            '  puts "FUSESA-ARRIVAL-END"\n'
+            "}"
         )
     return "\n".join(pre) + "\n", "\n".join(post) + "\n"
 
@@ -322,14 +335,15 @@ def run_sta(
     clock: str = "clk",
     input_delays: dict[str, float] | None = None,
     port_loads: dict[str, float] | None = None,
-    arrivals_to: list[str] | None = None,
+    arrivals: bool = False,
+    arrival_groups: dict[str, str] | None = None,
 ) -> StaResult:
     """Timing (and, with ``activity``, power) of ``netlist`` at ``period_ns``.
 
     Hierarchical budgeting (``synth.flow`` hier method): ``input_delays`` maps a port kind
     (``port_kind``) to the arrival time (ns) of its input ports, ``port_loads`` an output port
-    bit to its load (pF), and ``arrivals_to`` lists output port kinds whose worst arrival is
-    reported in ``StaResult.arrivals``."""
+    bit to its load (pF); with ``arrivals`` the worst arrival at the output ports of each
+    label (see ``_boundary_tcl``) is reported in ``StaResult.arrivals``."""
     netlist = Path(netlist).resolve()
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -342,7 +356,7 @@ def run_sta(
         text, coverage = _activity_tcl(flops, netlist_inputs(netlist), activity, clock)
         act_path.write_text(text)
     script = out / f"{tag}.tcl"
-    boundary = _boundary_tcl(input_delays, port_loads, arrivals_to)
+    boundary = _boundary_tcl(input_delays, port_loads, arrivals, arrival_groups)
     script.write_text(_script(netlist, top, period_ns, lib, act_path, boundary))
     log = out / f"{tag}.log"
     t0 = time.perf_counter()
@@ -355,10 +369,9 @@ def run_sta(
         raise StaError(f"OpenSTA failed (exit {proc.returncode}) on {netlist}; see {log}")
     wns, tns, crit = _parse(text, flops, log)
     res = StaResult(period_ns, wns, tns, crit, log=log, activity_coverage=coverage)
-    for kind in arrivals_to or []:
-        block = text.split(f"FUSESA-ARRIVAL {kind}\n", 1)[-1].split("FUSESA-ARRIVAL-END", 1)[0]
+    for lab, block in re.findall(r"FUSESA-ARRIVAL (\S+)\n(.*?)FUSESA-ARRIVAL-END", text, re.S):
         arr = re.search(_NUM + r"\s+data arrival time", block)
-        res.arrivals[kind] = float(arr.group(1)) if arr else 0.0
+        res.arrivals[lab] = float(arr.group(1)) if arr else 0.0
     if activity is not None:
         res.power_w, res.power_groups = _parse_power(text, log)
     res.seconds = time.perf_counter() - t0

@@ -112,6 +112,10 @@ def _script(
         f"{ex}"
         f"tee -q -o {stat} stat -json -liberty {lib}\n"
         "splitnets\n"
+        # collapse named aliases first: insbuf buffers every remaining wire-to-wire
+        # connection, and on an alias-rich net (e.g. a skew lane's many names) that put a
+        # chain of BUFX2 loads, which ABC never saw, on one driver
+        "opt_clean -purge\n"
         f"insbuf -buf {DRIVING_CELL} A Y\n"
         "opt_clean -purge\n"
         f"write_verilog -noattr -noexpr -nohex -nodec {netlist}\n"
