@@ -31,7 +31,10 @@ __all__ = [
 PAPER = {"array": "32x32", "area_pct": 4.35, "power_pct": 2.25}
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "build" / "synth"
 #: Yosys recipe (recorded in every report; the sweep reuses only reports made with it)
-FLOW = "synth -booth -flatten; dfflibmap; abc -constr -D <period>; OpenSTA, SAIF activity"
+FLOW = (
+    "synth -booth -flatten (replicated regs kept); dfflibmap; abc -constr -D <period>; "
+    "opt_clean -purge before insbuf; OpenSTA (hier: boundary budgeting), SAIF activity"
+)
 
 
 def _pct(new: float, old: float) -> float:
