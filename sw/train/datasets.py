@@ -33,6 +33,7 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp", ".
 #: Seed of the fixed DIGITS train/test split (independent of the training seed).
 DIGITS_SPLIT_SEED = 0
 
+_EXPECTED = {"CIFAR10": "data_batch_1..data_batch_5, test_batch", "CIFAR100": "train, test"}
 _CIFAR_MEAN, _CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
 _IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -139,8 +140,9 @@ def _cifar_dir(data_dir: Path, subdir: str, first_file: str) -> Path:
 
 def _read_cifar_file(path: Path, label_key: str, what: str) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
+        expected = _EXPECTED[what]
         raise ValueError(
-            f"{what} file {path} not found (expected the python-pickle batches in "
+            f"{what} file {path} not found (expected the python-pickle batches {expected} in "
             f"{path.parent}; nothing is downloaded)"
         )
     try:
