@@ -22,6 +22,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("fusesa.cmd_fuse_report", "fuse-report: one depthwise layer as baseline DW vs FuSe in RTL"),
     ("fusesa.cmd_synth", "synth: area/timing/power of the base vs FuSe array"),
     ("fusesa.cmd_quantize", "quantize: int8 post-training quantization, golden, ONNX export"),
+    ("fusesa.cmd_train", "train: train a baseline or FuSe network on local data"),
 ]
 
 

@@ -22,7 +22,12 @@ VARIANTS = ("base", "full", "half", "full_hybrid", "half_hybrid")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("latency", help="analytical latency of one network on one array")
-    p.add_argument("--net", required=True, choices=sorted(NETWORKS), help="network")
+    p.add_argument("--net", choices=sorted(NETWORKS), help="network (or --checkpoint)")
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        help="a `fusesa train` checkpoint: cost that model (its width, classes, resolution)",
+    )
     p.add_argument("--variant", default="base", help=f"one of {', '.join(VARIANTS)}")
     p.add_argument("--array", default="64x64", help="array size ROWSxCOLS (default 64x64)")
     p.add_argument("--mode", choices=("paper", "scalesim", "rtl"), default="paper")
@@ -92,9 +97,14 @@ def _run(args: argparse.Namespace) -> int:
     from sw.models.zoo import canonical_variant
 
     arr_x, arr_y = parse_array(args.array)
-    variant = canonical_variant(args.variant)
     clocks = clocks_from_args(args, arr_x, arr_y)
-    rep = zoo_latency(args.net, variant, arr_x, arr_y, args.hardware, args.mode)
+    if args.checkpoint:
+        rep, net, variant = _checkpoint_latency(args, arr_x, arr_y)
+    elif args.net is None:
+        raise ValueError("give --net NETWORK or --checkpoint FILE")
+    else:
+        net, variant = args.net, canonical_variant(args.variant)
+        rep = zoo_latency(net, variant, arr_x, arr_y, args.hardware, args.mode)
     if args.per_layer:
         print(
             f"{'layer':44s} {'kind':10s} {'input NxCxHxW':>18s} {'k':>5s} {'s':>3s} "
@@ -109,7 +119,7 @@ def _run(args: argparse.Namespace) -> int:
         print()
     for kind, cycles in sorted(rep.by_kind().items(), key=lambda kv: -kv[1]):
         print(f"  {kind:10s} {cycles:12d} cycles ({100 * cycles / rep.total:5.1f} %)")
-    head = f"{args.net} {variant} on {arr_x}x{arr_y} {rep.hardware} ({args.mode} mode): "
+    head = f"{net} {variant} on {arr_x}x{arr_y} {rep.hardware} ({args.mode} mode): "
     if clocks is None:
         print(f"{head}{rep.total} cycles")
         extra = None
@@ -118,13 +128,26 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"{head}{rep.total} cycles = {clocks.time_us(rep.total, rep.hardware):.1f} us at {mhz:g} MHz"
         )
-        base = zoo_latency(args.net, "base", arr_x, arr_y, "Systolic", args.mode).total
-        extra = {"clock_source": clocks.source, **clocks.fields(rep.total, rep.hardware, base)}
-        extra["base_cycles"] = base
-        extra["speedup"] = round(base / rep.total, 5)
-        if (variant, rep.hardware) != ("base", "Systolic"):
+        extra = {"clock_source": clocks.source}
+        # the zoo baseline is at the zoo's resolution: no like-for-like base for a checkpoint
+        base = (
+            None
+            if args.checkpoint
+            else zoo_latency(net, "base", arr_x, arr_y, "Systolic", args.mode).total
+        )
+        if base is None:
+            extra |= {
+                "base_mhz": clocks.base_mhz,
+                "fuse_mhz": clocks.fuse_mhz,
+                "time_us": round(clocks.time_us(rep.total, rep.hardware), 4),
+            }
+        else:
+            extra |= clocks.fields(rep.total, rep.hardware, base)
+            extra["base_cycles"] = base
+            extra["speedup"] = round(base / rep.total, 5)
+        if base is not None and (variant, rep.hardware) != ("base", "Systolic"):
             print(
-                f"{args.net} base on {arr_x}x{arr_y} Systolic ({args.mode} mode): {base} cycles"
+                f"{net} base on {arr_x}x{arr_y} Systolic ({args.mode} mode): {base} cycles"
                 f" = {clocks.time_us(base, 'Systolic'):.1f} us at {clocks.base_mhz:g} MHz"
             )
             print(
@@ -137,3 +160,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         rep.write_json(args.json, extra)
     return 0
+
+
+def _checkpoint_latency(args: argparse.Namespace, arr_x: int, arr_y: int):
+    import torch
+
+    from sw.latency import model_latency
+    from sw.models.zoo import default_hardware
+    from sw.train import load_checkpoint
+
+    model = load_checkpoint(args.checkpoint)
+    meta = model.train_meta
+    res = int(meta["resolution"])
+    hardware = args.hardware or default_hardware(meta["variant"])
+    x = torch.zeros(1, 3, res, res)
+    rep = model_latency(model, x, arr_x, arr_y, hardware, args.mode)
+    label = f"{meta['network']} x{meta['width_mult']:g} at {res}x{res} ({args.checkpoint})"
+    return rep, label, meta["variant"]

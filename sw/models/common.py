@@ -45,6 +45,28 @@ def check_plan(plan: Sequence[str | None], n_blocks: int, network: str) -> Plan:
     return plan
 
 
+def check_width(width_mult: float) -> float:
+    """Validate a width multiplier: a positive finite number."""
+    ok = isinstance(width_mult, int | float) and not isinstance(width_mult, bool)
+    if not ok or not 0.0 < width_mult < float("inf"):
+        raise ValueError(f"Width multiplier must be a positive number, not {width_mult!r}")
+    return float(width_mult)
+
+
+def scale_channels(channels: int, width_mult: float, divisor: int = 8) -> int:
+    """``channels * width_mult`` rounded to a multiple of ``divisor`` (at least ``divisor``, and
+    not more than 10 % below the exact product), the MobileNet width convention. Width 1.0
+    returns ``channels`` unchanged, so every default model keeps its exact seed shape; the
+    multiple of 8 keeps FuSe-Half's channel split even."""
+    if width_mult == 1.0:
+        return channels
+    exact = channels * width_mult
+    scaled = max(divisor, int(exact + divisor / 2) // divisor * divisor)
+    if scaled < 0.9 * exact:
+        scaled += divisor
+    return scaled
+
+
 class Hswish(nn.Module):
     """Hard swish ``x * relu6(x + 3) / 6`` (MobileNetV3), written out so that op counters see
     the add and the multiply as the seed's FLOPs column did."""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from sw.models.common import Plan, check_plan, init_weights, make_plan
+from sw.models.common import Plan, check_plan, check_width, init_weights, make_plan, scale_channels
 from sw.models.fuse import FuSeConv2d
 
 #: (expansion t, output channels c, repeats n, first stride s, kernel k) per MBConv stage.
@@ -81,10 +81,11 @@ class MBConv(nn.Module):
         return self.conv(x)
 
 
-def mnas_block_specs() -> list[tuple[int, int, int, int, int]]:
+def mnas_block_specs(width_mult: float = 1.0) -> list[tuple[int, int, int, int, int]]:
     """(input c, output c, stride, expansion, kernel) of the 16 MBConv blocks, in order."""
-    specs, cin = [], 16
+    specs, cin = [], scale_channels(16, width_mult)
     for t, c, n, s, k in MNAS_STAGES:
+        c = scale_channels(c, width_mult)
         for i in range(n):
             specs.append((cin, c, s if i == 0 else 1, t, k))
             cin = c
@@ -93,29 +94,38 @@ def mnas_block_specs() -> list[tuple[int, int, int, int, int]]:
 
 class MnasNetNet(nn.Module):
     """MnasNet-B1 (width 1.0) with a per-block FuSe plan: entry 0 is the leading separable conv,
-    entries 1-16 the MBConv blocks."""
+    entries 1-16 the MBConv blocks. ``width_mult`` scales the channels (the 1280-wide head only
+    grows; 1.0 is the seed's network)."""
 
     n_blocks = 1 + sum(n for _, _, n, _, _ in MNAS_STAGES)
 
-    def __init__(self, plan: Sequence[str | None] | None = None, num_classes: int = 1000) -> None:
+    def __init__(
+        self,
+        plan: Sequence[str | None] | None = None,
+        num_classes: int = 1000,
+        width_mult: float = 1.0,
+    ) -> None:
         super().__init__()
         self.plan: Plan = check_plan(
             plan if plan is not None else (None,) * self.n_blocks, self.n_blocks, "MnasNet"
         )
+        self.width_mult = w = check_width(width_mult)
+        stem, specs = scale_channels(32, w), mnas_block_specs(w)
         features: list[nn.Module] = [
-            nn.Sequential(nn.Conv2d(3, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32), _relu6()),
-            SepConv(32, 16, self.plan[0]),
+            nn.Sequential(nn.Conv2d(3, stem, 3, 2, 1, bias=False), nn.BatchNorm2d(stem), _relu6()),
+            SepConv(stem, specs[0][0], self.plan[0]),
         ]
-        for (cin, cout, s, t, k), fuse in zip(mnas_block_specs(), self.plan[1:], strict=True):
+        for (cin, cout, s, t, k), fuse in zip(specs, self.plan[1:], strict=True):
             features.append(MBConv(cin, cout, s, t, k, fuse))
+        head = scale_channels(1280, max(1.0, w))
         features += [
             nn.Sequential(
-                nn.Conv2d(320, 1280, 1, 1, 0, bias=False), nn.BatchNorm2d(1280), _relu6()
+                nn.Conv2d(specs[-1][1], head, 1, 1, 0, bias=False), nn.BatchNorm2d(head), _relu6()
             ),
             nn.AdaptiveAvgPool2d(1),
         ]
         self.features = nn.Sequential(*features)
-        self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Linear(1280, num_classes))
+        self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Linear(head, num_classes))
         init_weights(self)
 
     def block_names(self) -> list[str]:
@@ -132,26 +142,26 @@ def _hybrid(variant: str) -> Plan:
     return make_plan(MnasNetNet.n_blocks, variant, fused)
 
 
-def MnasNet(num_classes: int = 1000) -> MnasNetNet:
+def MnasNet(num_classes: int = 1000, *, width_mult: float = 1.0) -> MnasNetNet:
     """Baseline MnasNet-B1."""
-    return MnasNetNet(None, num_classes)
+    return MnasNetNet(None, num_classes, width_mult)
 
 
-def MnasNetFuSeFull(num_classes: int = 1000) -> MnasNetNet:
+def MnasNetFuSeFull(num_classes: int = 1000, *, width_mult: float = 1.0) -> MnasNetNet:
     """MnasNet-B1, every depthwise conv (leading SepConv included) FuSe-Full."""
-    return MnasNetNet(make_plan(MnasNetNet.n_blocks, "full"), num_classes)
+    return MnasNetNet(make_plan(MnasNetNet.n_blocks, "full"), num_classes, width_mult)
 
 
-def MnasNetFuSeHalf(num_classes: int = 1000) -> MnasNetNet:
+def MnasNetFuSeHalf(num_classes: int = 1000, *, width_mult: float = 1.0) -> MnasNetNet:
     """MnasNet-B1, every depthwise conv (leading SepConv included) FuSe-Half."""
-    return MnasNetNet(make_plan(MnasNetNet.n_blocks, "half"), num_classes)
+    return MnasNetNet(make_plan(MnasNetNet.n_blocks, "half"), num_classes, width_mult)
 
 
-def MnasNetFuSeFullHybrid(num_classes: int = 1000) -> MnasNetNet:
+def MnasNetFuSeFullHybrid(num_classes: int = 1000, *, width_mult: float = 1.0) -> MnasNetNet:
     """MnasNet-B1, stages c = 24, 40, 80 FuSe-Full (the seed's 50 % Full)."""
-    return MnasNetNet(_hybrid("full"), num_classes)
+    return MnasNetNet(_hybrid("full"), num_classes, width_mult)
 
 
-def MnasNetFuSeHalfHybrid(num_classes: int = 1000) -> MnasNetNet:
+def MnasNetFuSeHalfHybrid(num_classes: int = 1000, *, width_mult: float = 1.0) -> MnasNetNet:
     """MnasNet-B1, stages c = 24, 40, 80 FuSe-Half (the seed's 50 % Half)."""
-    return MnasNetNet(_hybrid("half"), num_classes)
+    return MnasNetNet(_hybrid("half"), num_classes, width_mult)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sw.models.common import Plan, check_plan, init_weights, make_plan
+from sw.models.common import Plan, check_plan, check_width, init_weights, make_plan, scale_channels
 from sw.models.fuse import FuSeConv2d
 
 #: (output channels, stride) of the 13 blocks.
@@ -52,25 +52,34 @@ class DepthwiseSeparable(nn.Module):
 
 
 class MobileNetV1Net(nn.Module):
-    """MobileNetV1 with a per-block FuSe plan (13 entries)."""
+    """MobileNetV1 with a per-block FuSe plan (13 entries); ``width_mult`` scales every layer's
+    channels (``sw.models.common.scale_channels``; 1.0 is the seed's network)."""
 
     n_blocks = len(V1_BLOCKS)
 
-    def __init__(self, plan: Sequence[str | None] | None = None, num_classes: int = 1000) -> None:
+    def __init__(
+        self,
+        plan: Sequence[str | None] | None = None,
+        num_classes: int = 1000,
+        width_mult: float = 1.0,
+    ) -> None:
         super().__init__()
         self.plan: Plan = check_plan(
             plan if plan is not None else (None,) * self.n_blocks, self.n_blocks, "MobileNetV1"
         )
-        self.conv1 = nn.Conv2d(3, 32, 3, 2, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(32)
-        blocks, cin = [], 32
+        self.width_mult = w = check_width(width_mult)
+        stem = scale_channels(32, w)
+        self.conv1 = nn.Conv2d(3, stem, 3, 2, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(stem)
+        blocks, cin = [], stem
         for (cout, stride), fuse in zip(V1_BLOCKS, self.plan, strict=True):
+            cout = scale_channels(cout, w)
             blocks.append(DepthwiseSeparable(cin, cout, stride, fuse))
             cin = cout
         self.layers = nn.Sequential(*blocks)
         self.avg_pool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(0.2)
-        self.linear = nn.Linear(1024, num_classes)
+        self.linear = nn.Linear(cin, num_classes)
         init_weights(self)
 
     def block_names(self) -> list[str]:
@@ -83,26 +92,30 @@ class MobileNetV1Net(nn.Module):
         return self.linear(self.dropout(out))
 
 
-def MobileNetV1(num_classes: int = 1000) -> MobileNetV1Net:
+def MobileNetV1(num_classes: int = 1000, *, width_mult: float = 1.0) -> MobileNetV1Net:
     """Baseline MobileNetV1."""
-    return MobileNetV1Net(None, num_classes)
+    return MobileNetV1Net(None, num_classes, width_mult)
 
 
-def MobileNetV1FuSeFull(num_classes: int = 1000) -> MobileNetV1Net:
+def MobileNetV1FuSeFull(num_classes: int = 1000, *, width_mult: float = 1.0) -> MobileNetV1Net:
     """MobileNetV1, every block FuSe-Full (D=1)."""
-    return MobileNetV1Net(make_plan(13, "full"), num_classes)
+    return MobileNetV1Net(make_plan(13, "full"), num_classes, width_mult)
 
 
-def MobileNetV1FuSeHalf(num_classes: int = 1000) -> MobileNetV1Net:
+def MobileNetV1FuSeHalf(num_classes: int = 1000, *, width_mult: float = 1.0) -> MobileNetV1Net:
     """MobileNetV1, every block FuSe-Half (D=2)."""
-    return MobileNetV1Net(make_plan(13, "half"), num_classes)
+    return MobileNetV1Net(make_plan(13, "half"), num_classes, width_mult)
 
 
-def MobileNetV1FuSeFullHybrid(num_classes: int = 1000) -> MobileNetV1Net:
+def MobileNetV1FuSeFullHybrid(
+    num_classes: int = 1000, *, width_mult: float = 1.0
+) -> MobileNetV1Net:
     """MobileNetV1, blocks 1-5 FuSe-Full (the seed's 50 % Full)."""
-    return MobileNetV1Net(make_plan(13, "full", V1_HYBRID), num_classes)
+    return MobileNetV1Net(make_plan(13, "full", V1_HYBRID), num_classes, width_mult)
 
 
-def MobileNetV1FuSeHalfHybrid(num_classes: int = 1000) -> MobileNetV1Net:
+def MobileNetV1FuSeHalfHybrid(
+    num_classes: int = 1000, *, width_mult: float = 1.0
+) -> MobileNetV1Net:
     """MobileNetV1, blocks 1-5 FuSe-Half (the seed's 50 % Half)."""
-    return MobileNetV1Net(make_plan(13, "half", V1_HYBRID), num_classes)
+    return MobileNetV1Net(make_plan(13, "half", V1_HYBRID), num_classes, width_mult)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from sw.models.common import Plan, check_plan, init_weights, make_plan
+from sw.models.common import Plan, check_plan, check_width, init_weights, make_plan, scale_channels
 from sw.models.fuse import FuSeConv2d
 
 #: (expansion t, output channels c, repeats n, first stride s) per stage.
@@ -59,32 +59,43 @@ class InvertedResidual(nn.Module):
         return self.conv(x)
 
 
-def v2_block_specs() -> list[tuple[int, int, int, int, int]]:
-    """(input c, output c, stride, expansion, stage output c) of the 17 blocks, in order."""
-    specs, cin = [], 32
+def v2_block_specs(width_mult: float = 1.0) -> list[tuple[int, int, int, int, int]]:
+    """(input c, output c, stride, expansion, stage output c) of the 17 blocks, in order; the
+    last entry is the stage's unscaled width (it names the stage, e.g. for the hybrids)."""
+    specs, cin = [], scale_channels(32, width_mult)
     for t, c, n, s in V2_STAGES:
+        cout = scale_channels(c, width_mult)
         for i in range(n):
-            specs.append((cin, c, s if i == 0 else 1, t, c))
-            cin = c
+            specs.append((cin, cout, s if i == 0 else 1, t, c))
+            cin = cout
     return specs
 
 
 class MobileNetV2Net(nn.Module):
-    """MobileNetV2 (width 1.0) with a per-block FuSe plan (17 entries)."""
+    """MobileNetV2 with a per-block FuSe plan (17 entries); ``width_mult`` scales the channels
+    (the 1280-wide head only grows, as in the MobileNetV2 paper; 1.0 is the seed's network)."""
 
     n_blocks = sum(n for _, _, n, _ in V2_STAGES)
 
-    def __init__(self, plan: Sequence[str | None] | None = None, num_classes: int = 1000) -> None:
+    def __init__(
+        self,
+        plan: Sequence[str | None] | None = None,
+        num_classes: int = 1000,
+        width_mult: float = 1.0,
+    ) -> None:
         super().__init__()
         self.plan: Plan = check_plan(
             plan if plan is not None else (None,) * self.n_blocks, self.n_blocks, "MobileNetV2"
         )
-        features: list[nn.Module] = [_conv_bn_relu6(3, 32, 3, 2)]
-        for (cin, cout, stride, t, _), fuse in zip(v2_block_specs(), self.plan, strict=True):
+        self.width_mult = w = check_width(width_mult)
+        specs = v2_block_specs(w)
+        features: list[nn.Module] = [_conv_bn_relu6(3, specs[0][0], 3, 2)]
+        for (cin, cout, stride, t, _), fuse in zip(specs, self.plan, strict=True):
             features.append(InvertedResidual(cin, cout, stride, t, fuse))
-        features.append(_conv_bn_relu6(320, 1280, 1))
+        last = scale_channels(1280, max(1.0, w))
+        features.append(_conv_bn_relu6(specs[-1][1], last, 1))
         self.features = nn.Sequential(*features)
-        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(last, num_classes))
         init_weights(self)
 
     def block_names(self) -> list[str]:
@@ -100,26 +111,30 @@ def _hybrid(variant: str) -> Plan:
     return make_plan(MobileNetV2Net.n_blocks, variant, fused)
 
 
-def MobileNetV2(num_classes: int = 1000) -> MobileNetV2Net:
+def MobileNetV2(num_classes: int = 1000, *, width_mult: float = 1.0) -> MobileNetV2Net:
     """Baseline MobileNetV2."""
-    return MobileNetV2Net(None, num_classes)
+    return MobileNetV2Net(None, num_classes, width_mult)
 
 
-def MobileNetV2FuSeFull(num_classes: int = 1000) -> MobileNetV2Net:
+def MobileNetV2FuSeFull(num_classes: int = 1000, *, width_mult: float = 1.0) -> MobileNetV2Net:
     """MobileNetV2, every block FuSe-Full (D=1)."""
-    return MobileNetV2Net(make_plan(MobileNetV2Net.n_blocks, "full"), num_classes)
+    return MobileNetV2Net(make_plan(MobileNetV2Net.n_blocks, "full"), num_classes, width_mult)
 
 
-def MobileNetV2FuSeHalf(num_classes: int = 1000) -> MobileNetV2Net:
+def MobileNetV2FuSeHalf(num_classes: int = 1000, *, width_mult: float = 1.0) -> MobileNetV2Net:
     """MobileNetV2, every block FuSe-Half (D=2)."""
-    return MobileNetV2Net(make_plan(MobileNetV2Net.n_blocks, "half"), num_classes)
+    return MobileNetV2Net(make_plan(MobileNetV2Net.n_blocks, "half"), num_classes, width_mult)
 
 
-def MobileNetV2FuSeFullHybrid(num_classes: int = 1000) -> MobileNetV2Net:
+def MobileNetV2FuSeFullHybrid(
+    num_classes: int = 1000, *, width_mult: float = 1.0
+) -> MobileNetV2Net:
     """MobileNetV2, stages c = 24, 32, 64 FuSe-Full (the seed's 50 % Full)."""
-    return MobileNetV2Net(_hybrid("full"), num_classes)
+    return MobileNetV2Net(_hybrid("full"), num_classes, width_mult)
 
 
-def MobileNetV2FuSeHalfHybrid(num_classes: int = 1000) -> MobileNetV2Net:
+def MobileNetV2FuSeHalfHybrid(
+    num_classes: int = 1000, *, width_mult: float = 1.0
+) -> MobileNetV2Net:
     """MobileNetV2, stages c = 24, 32, 64 FuSe-Half (the seed's 50 % Half)."""
-    return MobileNetV2Net(_hybrid("half"), num_classes)
+    return MobileNetV2Net(_hybrid("half"), num_classes, width_mult)

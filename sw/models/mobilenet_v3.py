@@ -15,7 +15,16 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from sw.models.common import Hswish, Plan, SqueezeExcite, check_plan, init_weights, make_plan
+from sw.models.common import (
+    Hswish,
+    Plan,
+    SqueezeExcite,
+    check_plan,
+    check_width,
+    init_weights,
+    make_plan,
+    scale_channels,
+)
 from sw.models.fuse import FuSeConv2d
 
 #: (kernel, expansion channels, output channels, SE, nonlinearity, stride) per block.
@@ -98,10 +107,15 @@ class MobileBottleneck(nn.Module):
 
 
 class MobileNetV3Net(nn.Module):
-    """MobileNetV3 ('small' or 'large', width 1.0) with a per-block FuSe plan."""
+    """MobileNetV3 ('small' or 'large') with a per-block FuSe plan; ``width_mult`` scales the
+    channels (the 1280-wide head only grows; 1.0 is the seed's network)."""
 
     def __init__(
-        self, mode: str = "small", plan: Sequence[str | None] | None = None, num_classes: int = 1000
+        self,
+        mode: str = "small",
+        plan: Sequence[str | None] | None = None,
+        num_classes: int = 1000,
+        width_mult: float = 1.0,
     ) -> None:
         super().__init__()
         self.mode = _check_mode(mode)
@@ -112,24 +126,27 @@ class MobileNetV3Net(nn.Module):
             self.n_blocks,
             f"MobileNetV3-{mode}",
         )
+        self.width_mult = w = check_width(width_mult)
+        cin = scale_channels(16, w)
         features: list[nn.Module] = [
-            nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), Hswish())
+            nn.Sequential(nn.Conv2d(3, cin, 3, 2, 1, bias=False), nn.BatchNorm2d(cin), Hswish())
         ]
-        cin = 16
         for (k, exp, c, se, nl, s), fuse in zip(setting, self.plan, strict=True):
+            c, exp = scale_channels(c, w), scale_channels(exp, w)
             features.append(MobileBottleneck(cin, c, k, s, exp, se, nl, fuse))
             cin = c
-        last = V3_LAST_CONV[mode]
+        last = scale_channels(V3_LAST_CONV[mode], w)
+        head = scale_channels(1280, max(1.0, w))
         features += [
             nn.Sequential(
                 nn.Conv2d(cin, last, 1, 1, 0, bias=False), nn.BatchNorm2d(last), Hswish()
             ),
             nn.AdaptiveAvgPool2d(1),
-            nn.Conv2d(last, 1280, 1, 1, 0),
+            nn.Conv2d(last, head, 1, 1, 0),
             Hswish(),
         ]
         self.features = nn.Sequential(*features)
-        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(head, num_classes))
         init_weights(self)
 
     def block_names(self) -> list[str]:
@@ -145,26 +162,36 @@ def _plan(mode: str, variant: str | None, hybrid: bool) -> Plan:
     return make_plan(n, variant, V3_HYBRID[mode] if hybrid else None)
 
 
-def MobileNetV3(mode: str = "small", num_classes: int = 1000) -> MobileNetV3Net:
+def MobileNetV3(
+    mode: str = "small", num_classes: int = 1000, *, width_mult: float = 1.0
+) -> MobileNetV3Net:
     """Baseline MobileNetV3 ('small' or 'large')."""
-    return MobileNetV3Net(mode, None, num_classes)
+    return MobileNetV3Net(mode, None, num_classes, width_mult)
 
 
-def MobileNetV3FuSeFull(mode: str = "small", num_classes: int = 1000) -> MobileNetV3Net:
+def MobileNetV3FuSeFull(
+    mode: str = "small", num_classes: int = 1000, *, width_mult: float = 1.0
+) -> MobileNetV3Net:
     """MobileNetV3, every block FuSe-Full (D=1)."""
-    return MobileNetV3Net(mode, _plan(mode, "full", False), num_classes)
+    return MobileNetV3Net(mode, _plan(mode, "full", False), num_classes, width_mult)
 
 
-def MobileNetV3FuSeHalf(mode: str = "small", num_classes: int = 1000) -> MobileNetV3Net:
+def MobileNetV3FuSeHalf(
+    mode: str = "small", num_classes: int = 1000, *, width_mult: float = 1.0
+) -> MobileNetV3Net:
     """MobileNetV3, every block FuSe-Half (D=2)."""
-    return MobileNetV3Net(mode, _plan(mode, "half", False), num_classes)
+    return MobileNetV3Net(mode, _plan(mode, "half", False), num_classes, width_mult)
 
 
-def MobileNetV3FuSeFullHybrid(mode: str = "small", num_classes: int = 1000) -> MobileNetV3Net:
+def MobileNetV3FuSeFullHybrid(
+    mode: str = "small", num_classes: int = 1000, *, width_mult: float = 1.0
+) -> MobileNetV3Net:
     """MobileNetV3, the seed's 50 % blocks FuSe-Full (large 2-8, small 3,5,6,7,8)."""
-    return MobileNetV3Net(mode, _plan(mode, "full", True), num_classes)
+    return MobileNetV3Net(mode, _plan(mode, "full", True), num_classes, width_mult)
 
 
-def MobileNetV3FuSeHalfHybrid(mode: str = "small", num_classes: int = 1000) -> MobileNetV3Net:
+def MobileNetV3FuSeHalfHybrid(
+    mode: str = "small", num_classes: int = 1000, *, width_mult: float = 1.0
+) -> MobileNetV3Net:
     """MobileNetV3, the seed's 50 % blocks FuSe-Half (large 2-8, small 3,5,6,7,8)."""
-    return MobileNetV3Net(mode, _plan(mode, "half", True), num_classes)
+    return MobileNetV3Net(mode, _plan(mode, "half", True), num_classes, width_mult)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from sw.models.common import Plan, check_plan, make_plan
+from sw.models.common import Plan, check_plan, check_width, make_plan, scale_channels
 from sw.models.fuse import FuSeConv2d
 
 RESNET50_LAYERS: tuple[int, ...] = (3, 4, 6, 3)
@@ -60,13 +60,15 @@ class Bottleneck(nn.Module):
 
 
 class ResNetNet(nn.Module):
-    """Bottleneck ResNet with a per-block FuSe plan (one entry per bottleneck)."""
+    """Bottleneck ResNet with a per-block FuSe plan (one entry per bottleneck); ``width_mult``
+    scales every stage's width (1.0 is ResNet-50)."""
 
     def __init__(
         self,
         layers: Sequence[int] = RESNET50_LAYERS,
         plan: Sequence[str | None] | None = None,
         num_classes: int = 1000,
+        width_mult: float = 1.0,
     ) -> None:
         super().__init__()
         self.layer_sizes = tuple(layers)
@@ -76,14 +78,17 @@ class ResNetNet(nn.Module):
         self.plan: Plan = check_plan(
             plan if plan is not None else (None,) * self.n_blocks, self.n_blocks, "ResNet"
         )
-        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+        self.width_mult = w = check_width(width_mult)
+        stem = scale_channels(64, w)
+        self.conv1 = nn.Conv2d(3, stem, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(stem)
         self.relu = _relu()
         self.maxpool = nn.MaxPool2d(3, 2, 1)
-        cin, k = 64, 0
+        cin, k = stem, 0
         for stage, (n, planes) in enumerate(
             zip(self.layer_sizes, (64, 128, 256, 512), strict=True)
         ):
+            planes = scale_channels(planes, w)
             blocks = []
             for i in range(n):
                 stride = 2 if stage > 0 and i == 0 else 1
@@ -91,7 +96,7 @@ class ResNetNet(nn.Module):
                 cin, k = planes * Bottleneck.expansion, k + 1
             setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(2048, num_classes)
+        self.fc = nn.Linear(cin, num_classes)
         for m in self.modules():
             if any(p.is_meta for p in m.parameters(recurse=False)):
                 continue
@@ -117,26 +122,26 @@ def _hybrid(variant: str) -> Plan:
     return make_plan(sum(RESNET50_LAYERS), variant, fused)
 
 
-def ResNet50(num_classes: int = 1000) -> ResNetNet:
+def ResNet50(num_classes: int = 1000, *, width_mult: float = 1.0) -> ResNetNet:
     """Baseline ResNet-50."""
-    return ResNetNet(RESNET50_LAYERS, None, num_classes)
+    return ResNetNet(RESNET50_LAYERS, None, num_classes, width_mult)
 
 
-def ResNet50FuSeFull(num_classes: int = 1000) -> ResNetNet:
+def ResNet50FuSeFull(num_classes: int = 1000, *, width_mult: float = 1.0) -> ResNetNet:
     """ResNet-50, every bottleneck's 3x3 conv replaced by FuSe-Full."""
-    return ResNetNet(RESNET50_LAYERS, make_plan(16, "full"), num_classes)
+    return ResNetNet(RESNET50_LAYERS, make_plan(16, "full"), num_classes, width_mult)
 
 
-def ResNet50FuSeHalf(num_classes: int = 1000) -> ResNetNet:
+def ResNet50FuSeHalf(num_classes: int = 1000, *, width_mult: float = 1.0) -> ResNetNet:
     """ResNet-50, every bottleneck's 3x3 conv replaced by FuSe-Half."""
-    return ResNetNet(RESNET50_LAYERS, make_plan(16, "half"), num_classes)
+    return ResNetNet(RESNET50_LAYERS, make_plan(16, "half"), num_classes, width_mult)
 
 
-def ResNet50FuSeFullHybrid(num_classes: int = 1000) -> ResNetNet:
+def ResNet50FuSeFullHybrid(num_classes: int = 1000, *, width_mult: float = 1.0) -> ResNetNet:
     """ResNet-50, stages layer2 and layer3 FuSe-Full."""
-    return ResNetNet(RESNET50_LAYERS, _hybrid("full"), num_classes)
+    return ResNetNet(RESNET50_LAYERS, _hybrid("full"), num_classes, width_mult)
 
 
-def ResNet50FuSeHalfHybrid(num_classes: int = 1000) -> ResNetNet:
+def ResNet50FuSeHalfHybrid(num_classes: int = 1000, *, width_mult: float = 1.0) -> ResNetNet:
     """ResNet-50, stages layer2 and layer3 FuSe-Half."""
-    return ResNetNet(RESNET50_LAYERS, _hybrid("half"), num_classes)
+    return ResNetNet(RESNET50_LAYERS, _hybrid("half"), num_classes, width_mult)

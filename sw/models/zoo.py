@@ -28,11 +28,11 @@ VARIANT_LABELS: dict[str, str] = {
 _ALIASES = {"baseline": "base", "50full": "full_hybrid", "50half": "half_hybrid"}
 
 
-def _v3(mode: str, fn: Callable[..., nn.Module]) -> Callable[[int], nn.Module]:
+def _v3(mode: str, fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
     return partial(fn, mode)
 
 
-NETWORKS: dict[str, tuple[str, dict[str, Callable[[int], nn.Module]]]] = {
+NETWORKS: dict[str, tuple[str, dict[str, Callable[..., nn.Module]]]] = {
     "mobilenet_v1": (
         "MobileNetV1",
         {
@@ -142,11 +142,14 @@ def canonical_variant(variant: str) -> str:
     return v
 
 
-def build_model(network: str, variant: str = "base", num_classes: int = 1000) -> nn.Module:
-    """Instantiate ``network`` (a key of ``NETWORKS``) in ``variant``."""
+def build_model(
+    network: str, variant: str = "base", num_classes: int = 1000, width_mult: float = 1.0
+) -> nn.Module:
+    """Instantiate ``network`` (a key of ``NETWORKS``) in ``variant``; ``width_mult`` scales the
+    channels (1.0, the default, is the seed's network)."""
     if network not in NETWORKS:
         raise ValueError(f"Unknown network {network!r}; choose one of {', '.join(NETWORKS)}")
-    return NETWORKS[network][1][canonical_variant(variant)](num_classes)
+    return NETWORKS[network][1][canonical_variant(variant)](num_classes, width_mult=width_mult)
 
 
 def build_with_plan(network: str, plan: Sequence[str | None], num_classes: int = 1000) -> nn.Module:
