@@ -216,9 +216,7 @@ class Accelerator(wiring.Component):
         o_last_kf = o_kf == kfolds - 1
         last_out = Signal()
         m.d.comb += [
-            o_next.eq(
-                Mux(~o_last_row, o_addr + 1, Mux(~o_last_kf, o_rowbase, o_rowbase + M))
-            ),
+            o_next.eq(Mux(~o_last_row, o_addr + 1, Mux(~o_last_kf, o_rowbase, o_rowbase + M))),
             last_out.eq(arr.out_valid & o_last_row & o_last_kf & (o_nf == nfolds - 1)),
             acc_rd.addr.eq(Mux(arr.out_valid, o_next, o_addr)),
             acc_wr.addr.eq(o_addr),

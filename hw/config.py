@@ -76,7 +76,9 @@ class ArrayConfig:
         for name in DEPTH_FIELDS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1 << 20:
-                raise ValueError(f"ArrayConfig.{name} must be an integer in 1..2**20, not {value!r}")
+                raise ValueError(
+                    f"ArrayConfig.{name} must be an integer in 1..2**20, not {value!r}"
+                )
         if self.acc_width > 64:
             raise ValueError(
                 f"ArrayConfig.acc_width must be at most 64 bits, not {self.acc_width!r}"

@@ -137,7 +137,13 @@ def check_command(cmd: Command, cfg: Any | None = None) -> None:
         if cfg is not None:
             extents = (
                 ("a_addr", cmd.a_addr, cmd.act_words(cfg.rows), "act_depth", cfg.act_depth),
-                ("w_addr", cmd.w_addr, cmd.weight_words(cfg.rows), "weight_depth", cfg.weight_depth),
+                (
+                    "w_addr",
+                    cmd.w_addr,
+                    cmd.weight_words(cfg.rows),
+                    "weight_depth",
+                    cfg.weight_depth,
+                ),
                 ("acc_addr", cmd.acc_addr, cmd.acc_words(cfg.rows), "acc_depth", cfg.acc_depth),
             )
             for field, base, words, depth_name, depth in extents:

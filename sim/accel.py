@@ -14,8 +14,8 @@ import numpy as np
 from hw.config import ArrayConfig
 from sim.gemm import check_int_range
 from sim.runner import run_bench
-from sw.mapping.accel import AccelProgram, compile_gemms
 from sw.latency.rtl import gemm_cycles
+from sw.mapping.accel import AccelProgram, compile_gemms
 
 __all__ = ["AccelJob", "AccelResult", "AccelRun", "accel_gemm", "accel_gemms", "run_programs"]
 

@@ -58,9 +58,7 @@ class AccelProgram:
         """``Y`` of every GEMM (int64) from the accumulator memory words ``0 ..``."""
         cfg = self.cfg
         if len(acc_words) < self.acc_words_used:
-            raise ValueError(
-                f"need {self.acc_words_used} accumulator words, got {len(acc_words)}"
-            )
+            raise ValueError(f"need {self.acc_words_used} accumulator words, got {len(acc_words)}")
         out = []
         for g in self.gemms:
             nf = ceil(g.N / cfg.cols)

@@ -57,7 +57,12 @@ def amaranth_accel(cfg, act, weight, words, acc_words, max_cycles=20000):
 
 
 def _shapes(rows, cols):
-    return [(1, 1, 1), (7, 2 * rows + 1, cols), (5, rows, 3 * cols - 1), (13, 3 * rows - 2, 2 * cols + 1)]
+    return [
+        (1, 1, 1),
+        (7, 2 * rows + 1, cols),
+        (5, rows, 3 * cols - 1),
+        (13, 3 * rows - 2, 2 * cols + 1),
+    ]
 
 
 @pytest.mark.parametrize("array", [(1, 1), (2, 2), (3, 5), (6, 3), (4, 4, False)], ids=str)
@@ -66,7 +71,9 @@ def test_accel_gemm_program_exact(array):
     cfg = ArrayConfig(rows=rows, cols=cols, fuse=fuse[0] if fuse else True, **SMALL)
     rng = np.random.default_rng(rows * 100 + cols)
     shapes = _shapes(rows, cols)
-    pairs = [(rng.integers(-128, 128, (M, K)), rng.integers(-128, 128, (K, N))) for M, K, N in shapes]
+    pairs = [
+        (rng.integers(-128, 128, (M, K)), rng.integers(-128, 128, (K, N))) for M, K, N in shapes
+    ]
     prog = compile_gemms(pairs, cfg)
     acc, error, (total, busy, stall) = amaranth_accel(
         cfg, prog.act, prog.weight, prog.words, prog.acc_words_used

@@ -36,7 +36,9 @@ def test_accel_gemms_exact(simulator, array, require_simulator):
         (5, rows, 3 * cols - 1),  # column folds, ragged last
         (13, 3 * rows - 2, 2 * cols + 1),  # both
     ]
-    pairs = [(rng.integers(-128, 128, (M, K)), rng.integers(-128, 128, (K, N))) for M, K, N in shapes]
+    pairs = [
+        (rng.integers(-128, 128, (M, K)), rng.integers(-128, 128, (K, N))) for M, K, N in shapes
+    ]
     pairs.append((np.full((3, 2 * rows), -128), np.full((2 * rows, cols), -128)))
     shapes.append((3, 2 * rows, cols))
     run = accel_gemms(pairs, cfg, simulator)
