@@ -43,8 +43,10 @@ def main() -> None:
         x, w = rng.integers(-128, 128, (M, K)), rng.integers(-128, 128, (K, N))
         prog = compile_gemms([(x, w)], cfg)
         prog.words = prog.words[:-1] * args.reps + [isa.encode(isa.Halt())]
+        job = job_of(prog, "bench")
+        job.timeout_cycles *= args.reps
         t0 = time.perf_counter()
-        (res,) = run_programs([job_of(prog, "bench")], cfg, sim)
+        (res,) = run_programs([job], cfg, sim)
         wall = time.perf_counter() - t0
         assert not res.error
         assert np.array_equal(prog.outputs(res.acc)[0], gemm_ref(x, w))
