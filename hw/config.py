@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ArrayConfig", "PRESETS"]
+__all__ = ["ArrayConfig", "PRESETS", "DEPTH_FIELDS"]
+
+#: memory depths of the accelerator top (``hw.accel``), in words
+DEPTH_FIELDS = ("act_depth", "weight_depth", "acc_depth", "cmd_depth")
 
 
 def _signed_bits_for(magnitude: int) -> int:
@@ -33,6 +36,10 @@ class ArrayConfig:
     - ``fuse``: generate the FuSe 1-D mode (row broadcast bus, per-PE weight-operand mux,
       local accumulation, drain register row). ``False`` gives the plain WS array, the
       baseline of the synthesis overhead comparison.
+    - ``act_depth``/``weight_depth``/``acc_depth``/``cmd_depth``: words of the accelerator's
+      activation memory (``rows`` lanes), weight memory (``cols`` lanes), int accumulator
+      memory (``cols`` lanes of ``acc_width``) and command memory (``hw.isa`` words); used
+      only by ``hw.accel``. At most ``2**20`` (the address fields of ``hw.isa``).
     """
 
     rows: int
@@ -42,6 +49,10 @@ class ArrayConfig:
     acc_width: int = 32
     max_kernel: int = 7
     fuse: bool = True
+    act_depth: int = 1024
+    weight_depth: int = 256
+    acc_depth: int = 1024
+    cmd_depth: int = 64
 
     def __post_init__(self) -> None:
         if not isinstance(self.fuse, bool):
@@ -62,6 +73,12 @@ class ArrayConfig:
             raise ValueError(
                 f"ArrayConfig.max_kernel must be a positive integer, not {self.max_kernel!r}"
             )
+        for name in DEPTH_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1 << 20:
+                raise ValueError(
+                    f"ArrayConfig.{name} must be an integer in 1..2**20, not {value!r}"
+                )
         if self.acc_width > 64:
             raise ValueError(
                 f"ArrayConfig.acc_width must be at most 64 bits, not {self.acc_width!r}"
@@ -136,6 +153,12 @@ class ArrayConfig:
     def name(self) -> str:
         base = f"array_{self.rows}x{self.cols}_a{self.act_width}w{self.weight_width}acc{self.acc_width}"
         return f"{base}_fuse_k{self.max_kernel}" if self.fuse else f"{base}_ws"
+
+    @property
+    def accel_name(self) -> str:
+        """``name`` plus the memory depths: the build key of the accelerator top."""
+        depths = "_".join(str(getattr(self, f)) for f in DEPTH_FIELDS)
+        return f"accel_{self.name}_d{depths}"
 
     # -- serialization --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -16,17 +16,27 @@ from pathlib import Path
 
 from hw.config import ArrayConfig
 
-__all__ = ["generate_verilog", "write_outputs", "main", "TOP_NAME"]
+__all__ = ["generate_verilog", "write_outputs", "main", "TOP_NAME", "TOP_NAMES"]
 
 TOP_NAME = "fusesa_array"
+#: design -> Verilog top module: the bare array (``hw.top``) or the accelerator (``hw.accel``)
+TOP_NAMES = {"array": TOP_NAME, "accel": "fusesa_accel"}
 
 
-def generate_verilog(cfg: ArrayConfig) -> str:
+def generate_verilog(cfg: ArrayConfig, design: str = "array") -> str:
     from amaranth.back import verilog
 
-    from hw.top import ArrayTop
+    if design == "array":
+        from hw.top import ArrayTop
 
-    return verilog.convert(ArrayTop(cfg), name=TOP_NAME, emit_src=False)
+        top = ArrayTop(cfg)
+    elif design == "accel":
+        from hw.accel import Accelerator
+
+        top = Accelerator(cfg)
+    else:
+        raise ValueError(f"unknown design {design!r}; choose from {sorted(TOP_NAMES)}")
+    return verilog.convert(top, name=TOP_NAMES[design], emit_src=False)
 
 
 def _write_if_changed(path: Path, text: str) -> bool:
@@ -38,11 +48,11 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def generator_key(cfg: ArrayConfig) -> str:
+def generator_key(cfg: ArrayConfig, design: str = "array") -> str:
     """Hash of everything the generated Verilog depends on: config, hw sources, Amaranth."""
     import amaranth
 
-    h = hashlib.sha256(cfg.to_json().encode())
+    h = hashlib.sha256(cfg.to_json().encode() + design.encode())
     h.update(amaranth.__version__.encode())
     for src in sorted(Path(__file__).resolve().parent.glob("*.py")):
         h.update(src.name.encode())
@@ -50,15 +60,15 @@ def generator_key(cfg: ArrayConfig) -> str:
     return h.hexdigest()
 
 
-def write_outputs(cfg: ArrayConfig, out_dir: str | Path) -> Path:
+def write_outputs(cfg: ArrayConfig, out_dir: str | Path, design: str = "array") -> Path:
     """Generate the Verilog of ``cfg`` into ``out_dir`` (if stale); returns the Verilog path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    vpath = out / f"{TOP_NAME}.v"
+    vpath = out / f"{TOP_NAMES[design]}.v"
     keypath = out / ".genkey"
-    key = generator_key(cfg)
+    key = generator_key(cfg, design)
     if not (vpath.exists() and keypath.exists() and keypath.read_text() == key):
-        _write_if_changed(vpath, generate_verilog(cfg))
+        _write_if_changed(vpath, generate_verilog(cfg, design))
         _write_if_changed(out / "config.json", cfg.to_json())
         keypath.write_text(key)
     return vpath

@@ -102,32 +102,68 @@ def _quiet_runner_logs() -> None:
     logging.getLogger("cocotb").setLevel(logging.WARNING)
 
 
-def build(cfg: ArrayConfig, simulator: str, verbose: bool = False) -> BuildInfo:
-    """Generate and compile ``cfg``'s array for ``simulator`` (cached); returns build info."""
-    from cocotb_tools.runner import get_runner
+#: Verilator options of the accelerator build (ACCELERATOR.md section 2, SPEC 8)
+ACCEL_VERILATOR_ARGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
 
-    from hw.gen import TOP_NAME, write_outputs
+
+def _get_runner(simulator: str, design: str):
+    """cocotb's runner; for the accelerator on Verilator one without the global
+    ``--public-flat-rw`` (a ``.vlt`` control file makes only the top module's signals and
+    memories public: the bench touches nothing else)."""
+    from cocotb_tools.runner import Verilator, get_runner
+
+    if simulator == "verilator" and design == "accel":
+
+        class _TopPublicVerilator(Verilator):
+            def _build_command(self):
+                cmds = super()._build_command()
+                cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+                return cmds
+
+        return _TopPublicVerilator()
+    return get_runner(simulator)
+
+
+def _design_name(cfg: ArrayConfig, design: str) -> str:
+    return cfg.accel_name if design == "accel" else cfg.name
+
+
+def build(
+    cfg: ArrayConfig, simulator: str, verbose: bool = False, design: str = "array"
+) -> BuildInfo:
+    """Generate and compile ``cfg``'s array (``design="array"``) or accelerator top
+    (``"accel"``) for ``simulator`` (cached); returns build info."""
+    from hw.gen import TOP_NAMES, write_outputs
 
     _check_simulator(simulator)
     _prepare_env(simulator)
-    bdir = BUILD_ROOT / "sim" / simulator / cfg.name
+    name = _design_name(cfg, design)
+    bdir = BUILD_ROOT / "sim" / simulator / name
     stamp = bdir / ".built"
-    with _locked(bdir.parent / f".{cfg.name}.lock"):
+    with _locked(bdir.parent / f".{name}.lock"):
         t0 = time.perf_counter()
-        vpath = write_outputs(cfg, bdir / "rtl")
+        vpath = write_outputs(cfg, bdir / "rtl", design)
         if stamp.exists() and stamp.stat().st_mtime >= vpath.stat().st_mtime:
             return BuildInfo(cfg, simulator, bdir, 0.0, fresh=False)
-        runner = get_runner(simulator)
+        runner = _get_runner(simulator, design)
         build_args = (
             ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC"]
             if simulator == "verilator"
             else []
         )
+        sources = [vpath]
+        if simulator == "verilator" and design == "accel":
+            build_args += ACCEL_VERILATOR_ARGS
+            vlt = bdir / "rtl" / "public.vlt"
+            vlt.write_text(
+                f'`verilator_config\npublic_flat_rw -module "{TOP_NAMES[design]}" -var "*"\n'
+            )
+            sources.append(vlt)
         log = bdir / "build.log"
         try:
             runner.build(
-                sources=[vpath],
-                hdl_toplevel=TOP_NAME,
+                sources=sources,
+                hdl_toplevel=TOP_NAMES[design],
                 build_dir=bdir / "obj",
                 build_args=build_args,
                 timescale=("1ns", "1ps"),
@@ -145,29 +181,28 @@ def run_bench(
     cfg: ArrayConfig,
     simulator: str,
     bench_module: str,
-    jobs: list[dict[str, Any]],
+    jobs: list[Any],
     verbose: bool = False,
-) -> list[dict[str, Any]]:
+    design: str = "array",
+) -> list[Any]:
     """Run cocotb bench ``bench_module`` (in ``sim/``) over ``jobs``; returns its results list."""
-    from cocotb_tools.runner import get_runner
+    from hw.gen import TOP_NAMES
 
-    from hw.gen import TOP_NAME
-
-    info = build(cfg, simulator, verbose=verbose)
+    info = build(cfg, simulator, verbose=verbose, design=design)
     runs = info.build_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     test_dir = Path(tempfile.mkdtemp(prefix="run_", dir=runs))
     jobs_path, results_path = test_dir / "jobs.pkl", test_dir / "results.pkl"
     with open(jobs_path, "wb") as f:
         pickle.dump(jobs, f)
-    runner = get_runner(simulator)
+    runner = _get_runner(simulator, design)
     log = test_dir / "sim.log"
     _quiet_runner_logs()
     failed: BaseException | None = None
     try:
         runner.test(
             test_module=bench_module,
-            hdl_toplevel=TOP_NAME,
+            hdl_toplevel=TOP_NAMES[design],
             hdl_toplevel_lang="verilog",
             build_dir=info.build_dir / "obj",
             test_dir=test_dir,

@@ -40,6 +40,19 @@ A Kx1 layer is the same on the transposed image.
 Baseline depthwise (SPEC 3.4): one single-column GEMM per channel, run one after the other::
 
     cycles = Ch * gemm_cycles(N*Ho*Wo, kh*kw, 1, R, C)
+
+Accelerator top (``hw.accel``, counted by its ``cnt_total`` counter from the cycle after
+``start`` up to, not including, the first cycle ``done`` is high). Every command costs
+``FETCH`` (1 cycle: command memory read) + ``DECODE`` (1: latch and check); a ``GEMM`` command
+then RUNs ``1 + gemm_cycles(...)`` cycles (the ``1``: the memories' read latency puts the
+sequencer's issue stage one cycle ahead of the array's first weight write; RUN ends in the
+cycle of the last output, which is accumulated in that cycle)::
+
+    accel_gemm_cycles    = 2 + 1 + gemm_cycles(M, Kr, N, R, C)
+    accel_program_cycles = sum(accel_gemm_cycles over the GEMM commands) + 2   (HALT)
+
+Of those, ``cnt_busy = sum(folds * M)`` (an activation row enters the array) and
+``cnt_stall`` = the other RUN cycles, so ``total = busy + stall + 2 * commands``.
 """
 
 from __future__ import annotations
@@ -59,7 +72,13 @@ __all__ = [
     "fuse_conv_cycles",
     "depthwise_baseline_cycles",
     "rtl_layer_cycles",
+    "ACCEL_COMMAND_OVERHEAD",
+    "accel_gemm_cycles",
+    "accel_program_cycles",
 ]
+
+#: cycles every accelerator command spends in FETCH + DECODE (``hw.accel``)
+ACCEL_COMMAND_OVERHEAD = 2
 
 
 def _check_positive(**values: int) -> None:
@@ -84,6 +103,19 @@ def gemm_cycles(M: int, Kr: int, N: int, rows: int, cols: int) -> int:
     """Exact RTL cycles of one WS GEMM (see the module docstring for the derivation)."""
     folds = gemm_folds(Kr, N, rows, cols)
     return (folds - 1) * gemm_fold_period(M, rows, cols) + M + rows + cols
+
+
+def accel_gemm_cycles(M: int, Kr: int, N: int, rows: int, cols: int) -> int:
+    """Cycles of one ``GEMM`` command on the accelerator top: FETCH + DECODE + the issue
+    stage's one-cycle lead + the array's ``gemm_cycles``."""
+    return ACCEL_COMMAND_OVERHEAD + 1 + gemm_cycles(M, Kr, N, rows, cols)
+
+
+def accel_program_cycles(shapes, rows: int, cols: int) -> int:
+    """``cnt_total`` of a program of GEMM commands ``[(M, Kr, N), ...]`` ending in ``HALT``."""
+    return sum(accel_gemm_cycles(M, Kr, N, rows, cols) for M, Kr, N in shapes) + (
+        ACCEL_COMMAND_OVERHEAD
+    )
 
 
 def conv2d_gemm_shape(

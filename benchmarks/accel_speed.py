@@ -1,0 +1,69 @@
+"""Simulation speed of the accelerator top (``hw.accel``): one large GEMM program run to
+``done`` with no per-cycle Python (backdoor load, one ``RisingEdge(done)`` wait), on
+Verilator (no global ``--public-flat-rw``, ``-O3 --x-assign fast --x-initial fast``) and
+Icarus. Prints build time, simulated cycles (from the hardware counter), run wall time
+(start -> done only) and load/read-back wall time.
+
+Usage: python benchmarks/accel_speed.py [--runs verilator:8 verilator:16 icarus:8] [--reps 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from hw import isa
+from hw.config import ArrayConfig
+from sim.accel import job_of, run_programs
+from sim.runner import build
+from sw.latency.rtl import accel_gemm_cycles
+from sw.mapping.accel import compile_gemms
+from sw.ref import gemm_ref
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", nargs="+", default=["verilator:8", "verilator:16", "icarus:8"])
+    ap.add_argument("--M", type=int, default=2048)
+    ap.add_argument("--reps", type=int, default=8, help="times the GEMM command is repeated")
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    table = []
+    for spec in args.runs:
+        sim, n = spec.split(":")
+        n = int(n)
+        K = N = 2 * n
+        M = args.M
+        cfg = ArrayConfig(
+            rows=n, cols=n, act_depth=2 * M, weight_depth=4 * n, acc_depth=2 * M, cmd_depth=64
+        )
+        info = build(cfg, sim, design="accel")
+        x, w = rng.integers(-128, 128, (M, K)), rng.integers(-128, 128, (K, N))
+        prog = compile_gemms([(x, w)], cfg)
+        prog.words = prog.words[:-1] * args.reps + [isa.encode(isa.Halt())]
+        job = job_of(prog, "bench")
+        job.timeout_cycles *= args.reps
+        t0 = time.perf_counter()
+        (res,) = run_programs([job], cfg, sim)
+        wall = time.perf_counter() - t0
+        assert not res.error
+        assert np.array_equal(prog.outputs(res.acc)[0], gemm_ref(x, w))
+        assert res.total == args.reps * accel_gemm_cycles(M, K, N, n, n) + 2
+        table.append((sim, f"{n}x{n}", info.seconds, info.fresh, res, wall))
+        print(f"  {sim} {n}x{n}: {res.total} cycles in {res.run_seconds:.2f} s", flush=True)
+    print()
+    hdr = f"{'simulator':10s} {'array':6s} {'build s':>8s} {'cycles':>8s} {'run s':>7s}"
+    print(hdr + f" {'cycles/s':>9s} {'load s':>7s} {'total s':>8s}")
+    for sim, arr, bs, fresh, res, wall in table:
+        b = f"{bs:.1f}" if fresh else "cached"
+        print(
+            f"{sim:10s} {arr:6s} {b:>8s} {res.total:8d} {res.run_seconds:7.2f} "
+            f"{res.total / res.run_seconds:9.0f} {res.load_seconds:7.2f} {wall:8.2f}"
+        )
+    print("(run s: start -> done; load s: backdoor load + read-back; total s: whole process)")
+
+
+if __name__ == "__main__":
+    main()

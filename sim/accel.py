@@ -1,0 +1,98 @@
+"""``accel_gemm``: integer GEMMs on the accelerator top (``hw.accel``) in a simulator, with the
+cycle count read from its hardware counters (the RTL half of ``sw.ref.gemm_ref`` /
+``accel_gemm``).
+
+Jobs and results are typed (``AccelJob``, ``AccelResult``); the bench is ``sim.tb_accel``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hw.config import ArrayConfig
+from sim.gemm import check_int_range
+from sim.runner import run_bench
+from sw.latency.rtl import gemm_cycles
+from sw.mapping.accel import AccelProgram, compile_gemms
+
+__all__ = ["AccelJob", "AccelResult", "AccelRun", "accel_gemm", "accel_gemms", "run_programs"]
+
+
+@dataclass
+class AccelJob:
+    """One program run: memory images (word address -> packed word), command words, how many
+    accumulator words to read back, and a timeout."""
+
+    name: str
+    act: dict[int, int]
+    weight: dict[int, int]
+    cmd: list[int]
+    acc_words: int
+    timeout_cycles: int
+
+
+@dataclass
+class AccelResult:
+    """What the bench reads back after ``done``: accumulator words and the counters."""
+
+    name: str
+    acc: list[int]
+    total: int
+    busy: int
+    stall: int
+    error: bool
+    load_seconds: float = 0.0  # backdoor load + read-back wall time
+    run_seconds: float = 0.0  # start -> done wall time
+
+
+@dataclass
+class AccelRun:
+    """``accel_gemms``'s answer: outputs, the counters, and the raw bench result."""
+
+    outputs: list[np.ndarray]
+    cycles: int  # cnt_total
+    busy: int
+    stall: int
+    result: AccelResult = field(repr=False)
+
+
+def job_of(prog: AccelProgram, name: str) -> AccelJob:
+    timeout = 4 * sum(
+        gemm_cycles(g.M, g.Kr, g.N, prog.cfg.rows, prog.cfg.cols) + 8 for g in prog.gemms
+    )
+    return AccelJob(name, prog.act, prog.weight, prog.words, prog.acc_words_used, timeout + 64)
+
+
+def run_programs(
+    jobs: list[AccelJob], cfg: ArrayConfig, simulator: str = "verilator"
+) -> list[AccelResult]:
+    """Run several programs back to back in one simulator process."""
+    return run_bench(cfg, simulator, "sim.tb_accel", jobs, design="accel")
+
+
+def accel_gemms(
+    pairs: list[tuple[np.ndarray, np.ndarray]], cfg: ArrayConfig, simulator: str = "verilator"
+) -> AccelRun:
+    """Run ``[(X, W), ...]`` as one accelerator program (one GEMM command each)."""
+    checked = [
+        (
+            check_int_range(f"GEMM {i} activations", x, cfg.act_width),
+            check_int_range(f"GEMM {i} weights", w, cfg.weight_width),
+        )
+        for i, (x, w) in enumerate(pairs)
+    ]
+    prog = compile_gemms(checked, cfg)
+    (res,) = run_programs([job_of(prog, f"{len(pairs)}gemms")], cfg, simulator)
+    if res.error:
+        raise RuntimeError(f"accelerator raised error on a compiled program ({res.name})")
+    return AccelRun(prog.outputs(res.acc), res.total, res.busy, res.stall, res)
+
+
+def accel_gemm(
+    x: np.ndarray, w: np.ndarray, cfg: ArrayConfig, simulator: str = "verilator"
+) -> tuple[np.ndarray, int]:
+    """``(Y, cycles)`` of ``x[M, Kr] @ w[Kr, N]`` on the accelerator; cycles = ``cnt_total``."""
+    run = accel_gemms([(x, w)], cfg, simulator)
+    return run.outputs[0], run.cycles
