@@ -84,8 +84,24 @@ class ArrayTop(wiring.Component):
         m.submodules.deskew = deskew = Skew(out_shape, [cfg.cols - 1 - c for c in range(cfg.cols)])
 
         fuse = Signal()  # registered mode
+        ctl_rows = []
         if cfg.fuse:
             m.d.sync += fuse.eq(self.mode == ArrayMode.FUSE)
+            # FuSe control (SPEC 3.3): rows run in lock-step, but every row has its own copy of
+            # the registered mode and decoded op (``ctl_row<r>``), so no flop drives more than
+            # one row of PEs; ``synth`` keeps these copies (``REPLICATED_REGS``) from being
+            # merged back into one array-wide flop.
+            is_fuse = self.mode == ArrayMode.FUSE
+            op = self.op
+            for r in range(cfg.rows):
+                ctl_r = Signal(PeControl, init=PE_CONTROL_GEMM, name=f"ctl_row{r}")
+                m.d.sync += [
+                    ctl_r.fuse.eq(is_fuse),
+                    ctl_r.keep.eq(is_fuse & ((op == FuseOp.HOLD) | (op == FuseOp.ACC))),
+                    ctl_r.take.eq(~is_fuse | (op == FuseOp.SHIFT)),
+                ]
+                m.d.comb += mesh.ctl[r].eq(ctl_r)
+                ctl_rows.append(ctl_r)
         gemm_valid = self.in_valid & ~fuse
         # Invalid cycles inject zeros, so idle rows never toggle the multipliers or swap tiles.
         for r in range(cfg.rows):
@@ -96,7 +112,9 @@ class ArrayTop(wiring.Component):
             ]
             if cfg.fuse:
                 direct = Mux(self.in_valid, self.in_data[r], 0)
-                m.d.comb += mesh.a_in[r].eq(Mux(fuse, direct, skew.o[r].a))
+                # the row's own mode copy selects, so the array-wide ``fuse`` flop fans out
+                # only to the skew gating and the output muxes
+                m.d.comb += mesh.a_in[r].eq(Mux(ctl_rows[r].fuse, direct, skew.o[r].a))
             else:
                 m.d.comb += mesh.a_in[r].eq(skew.o[r].a)
         m.d.comb += [
@@ -117,19 +135,6 @@ class ArrayTop(wiring.Component):
             m.d.comb += [self.out_data[c].eq(deskew.o[c]) for c in range(cfg.cols)]
             return m
 
-        # FuSe control (SPEC 3.3): rows run in lock-step, but every row has its own copy of
-        # the decoded control register (``ctl_row<r>``), so no flop drives more than one row
-        # of PEs; ``synth`` keeps these copies (``REPLICATED_REGS``) from being merged back.
-        is_fuse = self.mode == ArrayMode.FUSE
-        op = self.op
-        for r in range(cfg.rows):
-            ctl_r = Signal(PeControl, init=PE_CONTROL_GEMM, name=f"ctl_row{r}")
-            m.d.sync += [
-                ctl_r.fuse.eq(is_fuse),
-                ctl_r.keep.eq(is_fuse & ((op == FuseOp.HOLD) | (op == FuseOp.ACC))),
-                ctl_r.take.eq(~is_fuse | (op == FuseOp.SHIFT)),
-            ]
-            m.d.comb += mesh.ctl[r].eq(ctl_r)
         # The taps are given with the op, one cycle ahead; each PE registers its row's tap
         # (``w_active``), so the multiplier sees a flop as in GEMM mode. Cycles without a
         # product (HOLD, SHIFT) load a zero tap.
