@@ -35,10 +35,10 @@ from sw.ref import gemm_ref
 from sw.ref.conv import conv2d_ref
 
 
-def run_layers(sim: str, n: int, rng) -> AccelResult:
+def run_layers(sim: str, n: int, rng) -> tuple[AccelResult, object]:
     """Three whole layers as one program; returns the bench result (checked)."""
     cfg = ArrayConfig(
-        rows=n, cols=n, act_depth=8192, weight_depth=2048, acc_depth=8192, cmd_depth=32
+        rows=n, cols=n, act_depth=16384, weight_depth=2048, acc_depth=8192, cmd_depth=32
     )
     info = build(cfg, sim, design="accel")
     print(f"  build {sim} {n}x{n}: {info.seconds:.1f} s (fresh={info.fresh})", flush=True)
@@ -65,7 +65,7 @@ def run_layers(sim: str, n: int, rng) -> AccelResult:
         + ACCEL_COMMAND_OVERHEAD
     )
     assert run.cycles == expected, (run.cycles, expected)
-    return run.result
+    return run.result, info
 
 
 def main() -> None:
@@ -82,8 +82,8 @@ def main() -> None:
         n = int(n)
         if args.layers:
             t0 = time.perf_counter()
-            res = run_layers(sim, n, rng)
-            table.append((sim, f"{n}x{n}", 0.0, False, res, time.perf_counter() - t0))
+            res, info = run_layers(sim, n, rng)
+            table.append((sim, f"{n}x{n}", info.seconds, info.fresh, res, time.perf_counter() - t0))
             print(f"  {sim} {n}x{n}: {res.total} cycles in {res.run_seconds:.2f} s", flush=True)
             continue
         K = N = 2 * n
