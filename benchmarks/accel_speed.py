@@ -4,7 +4,13 @@ Verilator (no global ``--public-flat-rw``, ``-O3 --x-assign fast --x-initial fas
 Icarus. Prints build time, simulated cycles (from the hardware counter), run wall time
 (start -> done only) and load/read-back wall time.
 
+With ``--layers``: instead, one program of three whole layers on the same array (conv 3x3
+16->16 on 16x16 by im2col, depthwise 3x3 baseline on 16 channels (16 GEMM commands), FuSe 1x7
+depthwise on 16x32x32 (one FUSE command)), outputs checked against ``sw.ref`` goldens and
+``cnt_total`` against ``sw.latency.rtl``.
+
 Usage: python benchmarks/accel_speed.py [--runs verilator:8 verilator:16 icarus:8] [--reps 8]
+       python benchmarks/accel_speed.py --layers --runs verilator:8 icarus:8
 """
 
 from __future__ import annotations
@@ -16,11 +22,50 @@ import numpy as np
 
 from hw import isa
 from hw.config import ArrayConfig
-from sim.accel import job_of, run_programs
+from sim.accel import AccelResult, accel_layers, job_of, run_programs
 from sim.runner import build
-from sw.latency.rtl import accel_gemm_cycles
-from sw.mapping.accel import compile_gemms
+from sw.latency.rtl import (
+    ACCEL_COMMAND_OVERHEAD,
+    accel_depthwise_baseline_cycles,
+    accel_fuse_conv_cycles,
+    accel_gemm_cycles,
+)
+from sw.mapping.accel import LayerSpec, compile_gemms
 from sw.ref import gemm_ref
+from sw.ref.conv import conv2d_ref
+
+
+def run_layers(sim: str, n: int, rng) -> tuple[AccelResult, object]:
+    """Three whole layers as one program; returns the bench result (checked)."""
+    cfg = ArrayConfig(
+        rows=n, cols=n, act_depth=16384, weight_depth=2048, acc_depth=8192, cmd_depth=32
+    )
+    info = build(cfg, sim, design="accel")
+    print(f"  build {sim} {n}x{n}: {info.seconds:.1f} s (fresh={info.fresh})", flush=True)
+    xa, wa = rng.integers(-128, 128, (1, 16, 16, 16)), rng.integers(-128, 128, (16, 16, 3, 3))
+    xb, wb = rng.integers(-128, 128, (1, 16, 16, 16)), rng.integers(-128, 128, (16, 1, 3, 3))
+    xc, wc = rng.integers(-128, 128, (1, 16, 32, 32)), rng.integers(-128, 128, (16, 1, 1, 7))
+    specs = [
+        (LayerSpec(wa, padding=(1, 1), name="conv3x3"), xa),
+        (LayerSpec(wb, padding=(1, 1), groups=16, name="dw3x3"), xb),
+        (LayerSpec(wc, padding=(0, 3), groups=16, name="fuse1x7"), xc),
+    ]
+    run = accel_layers(specs, cfg, sim)
+    refs = [
+        conv2d_ref(xa, wa, padding=1),
+        conv2d_ref(xb, wb, padding=1, groups=16),
+        conv2d_ref(xc, wc, padding=(0, 3), groups=16),
+    ]
+    for y, ref in zip(run.outputs, refs, strict=True):
+        assert np.array_equal(y, ref)
+    expected = (
+        accel_gemm_cycles(256, 144, 16, n, n)
+        + accel_depthwise_baseline_cycles(1, 16, 16, 16, (3, 3), (1, 1), (1, 1), n, n)
+        + accel_fuse_conv_cycles(1, 16, 32, 32, (1, 7), (1, 1), (0, 3), n, n)
+        + ACCEL_COMMAND_OVERHEAD
+    )
+    assert run.cycles == expected, (run.cycles, expected)
+    return run.result, info
 
 
 def main() -> None:
@@ -28,12 +73,19 @@ def main() -> None:
     ap.add_argument("--runs", nargs="+", default=["verilator:8", "verilator:16", "icarus:8"])
     ap.add_argument("--M", type=int, default=2048)
     ap.add_argument("--reps", type=int, default=8, help="times the GEMM command is repeated")
+    ap.add_argument("--layers", action="store_true", help="run three whole layers instead")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     table = []
     for spec in args.runs:
         sim, n = spec.split(":")
         n = int(n)
+        if args.layers:
+            t0 = time.perf_counter()
+            res, info = run_layers(sim, n, rng)
+            table.append((sim, f"{n}x{n}", info.seconds, info.fresh, res, time.perf_counter() - t0))
+            print(f"  {sim} {n}x{n}: {res.total} cycles in {res.run_seconds:.2f} s", flush=True)
+            continue
         K = N = 2 * n
         M = args.M
         cfg = ArrayConfig(

@@ -17,7 +17,7 @@ the sequencer is not running.
 
 Sequencer: a pulse on ``start`` (from idle, done or error) clears the counters and runs the
 program from word 0. Per command: FETCH (1 cycle: read ``cmd_mem``), DECODE (1 cycle: latch and
-check the fields), then RUN for ``GEMM``. ``HALT`` raises ``done``; a malformed command (unknown
+check the fields), then RUN for ``GEMM`` and ``FUSE``. ``HALT`` raises ``done``; a malformed command (unknown
 opcode, reserved bits set, a zero count, or a range past a memory's depth) raises ``error`` and
 ``done`` and stops. RUN drives the array with exactly the schedule of ``sw.mapping.gemm``
 (``B_0 = 0``, ``S_0 = 1``, ``B_{f+1} = max(B_f + rows, S_f + cols - 1)``,
@@ -25,6 +25,17 @@ opcode, reserved bits set, a zero count, or a range past a memory's depth) raise
 one-cycle read latency, and ends in the cycle the last output is accumulated. So a GEMM command
 costs ``2 + 1 + sw.latency.rtl.gemm_cycles(M, Kr, N, rows, cols)`` cycles and ``HALT`` 2
 (``sw.latency.rtl.accel_program_cycles``).
+
+``FUSE`` (only with ``cfg.fuse``) runs FuSe 1-D folds (``hw.isa.Fuse``) with exactly the
+schedule of ``sw.mapping.fuse`` (fold period ``P = max(cols + K - 1, rows + K)``). The sequencer
+owns the array's ``mode``: it sets FUSE in the command's DECODE cycle (one cycle before the
+first op, as ``hw.top`` requires) and GEMM again once the last drained row is written, so GEMM
+and FUSE commands follow each other freely. Fold ``f``'s first activation reaches the array in
+RUN cycle ``2 + f*P`` (the tap read is issued two cycles before it applies: one for the memory,
+one for the array's registered op); RUN ends with the last drained row, so a ``FUSE`` command
+costs ``2 + 1 + sw.latency.rtl.fuse_cycles(L, J, K, rows, cols)`` cycles. Taps live in
+``w_mem``, whose words are ``max(rows, cols)`` lanes wide on a FuSe array (``rows`` taps per
+word; GEMM tiles use the low ``cols`` lanes).
 
 Counters (``cnt_total``, ``cnt_busy``, ``cnt_stall``, 32 bits, frozen at done/error):
 total = cycles in FETCH/DECODE/RUN; busy = cycles an activation row enters the array;
@@ -45,7 +56,7 @@ from hw.config import ArrayConfig
 from hw.interfaces import ArrayMode, FuseOp
 from hw.top import ArrayTop
 
-__all__ = ["Accelerator", "COUNTER_WIDTH", "CommandWord"]
+__all__ = ["Accelerator", "COUNTER_WIDTH", "CommandWord", "FuseWord", "w_mem_lanes"]
 
 COUNTER_WIDTH = 32
 
@@ -53,6 +64,14 @@ COUNTER_WIDTH = 32
 CommandWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.FIELDS.items()})
 assert all(CommandWord[name].offset == lo for name, (lo, _) in isa.FIELDS.items())
 assert CommandWord.size == isa.WORD_BITS
+FuseWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.FUSE_FIELDS.items()})
+assert all(FuseWord[name].offset == lo for name, (lo, _) in isa.FUSE_FIELDS.items())
+
+
+def w_mem_lanes(cfg: ArrayConfig) -> int:
+    """Lanes of a weight-memory word: ``cols`` (a GEMM tile row), or ``max(rows, cols)`` on a
+    FuSe array (a FUSE tap word holds one tap per array row)."""
+    return max(cfg.rows, cfg.cols) if cfg.fuse else cfg.cols
 
 
 def _abits(depth: int) -> int:
@@ -76,7 +95,7 @@ class Accelerator(wiring.Component):
                 "act_wdata": In(cfg.rows * cfg.act_width),
                 "w_we": In(1),
                 "w_waddr": In(_abits(cfg.weight_depth)),
-                "w_wdata": In(cfg.cols * cfg.weight_width),
+                "w_wdata": In(w_mem_lanes(cfg) * cfg.weight_width),
                 "cmd_we": In(1),
                 "cmd_waddr": In(_abits(cfg.cmd_depth)),
                 "cmd_wdata": In(isa.WORD_BITS),
@@ -90,11 +109,9 @@ class Accelerator(wiring.Component):
         R, C = cfg.rows, cfg.cols
         m = Module()
         m.submodules.array = arr = ArrayTop(cfg)
-        if cfg.fuse:
-            m.d.comb += [arr.mode.eq(ArrayMode.GEMM), arr.op.eq(FuseOp.HOLD)]
 
         act_lanes = data.ArrayLayout(cfg.act_shape, R)
-        w_lanes = data.ArrayLayout(cfg.weight_shape, C)
+        w_lanes = data.ArrayLayout(cfg.weight_shape, w_mem_lanes(cfg))
         acc_lanes = data.ArrayLayout(cfg.acc_shape, C)
         m.submodules.cmd_mem = cmd_mem = Memory(
             shape=unsigned(isa.WORD_BITS), depth=cfg.cmd_depth, init=[]
@@ -122,6 +139,7 @@ class Accelerator(wiring.Component):
 
         # -- decoded command registers ------------------------------------------------------
         word = data.View(CommandWord, cmd_rd.data)
+        fword = data.View(FuseWord, cmd_rd.data)
         pc = Signal(_abits(cfg.cmd_depth) + 1)
         M = Signal(16)
         kfolds = Signal(12)
@@ -131,7 +149,10 @@ class Accelerator(wiring.Component):
         m.d.comb += cmd_rd.addr.eq(pc)
 
         # -- engines (issue timeline: one cycle ahead of the array) -------------------------
-        run = Signal()
+        run = Signal()  # RUN state of any command
+        fmode = Signal()  # the command in RUN is a FUSE (drives the array's ``mode``)
+        grun = Signal()  # GEMM engines enabled
+        m.d.comb += grun.eq(run & ~fmode)
         # loader
         l_count = Signal(24)  # tiles whose weight load has started
         l_busy = Signal()  # writing rows 1..R-1 of a tile
@@ -154,14 +175,14 @@ class Accelerator(wiring.Component):
 
         s_go = Signal()
         l_go = Signal()
-        m.d.comb += s_go.eq(run & ~s_busy & (l_count > s_count))
+        m.d.comb += s_go.eq(grun & ~s_busy & (l_count > s_count))
         s_count_now = Signal.like(s_count)
         s_age_now = Signal.like(s_age)
         m.d.comb += [
             s_count_now.eq(s_count + s_go),
             s_age_now.eq(Mux(s_go, 0, s_age)),
             l_go.eq(
-                run
+                grun
                 & ~l_busy
                 & (l_count < folds)
                 & ((l_count == 0) | ((s_count_now == l_count) & (s_age_now >= C - 1)))
@@ -170,12 +191,11 @@ class Accelerator(wiring.Component):
 
         # loader: one weight row per cycle into the shadow registers
         w_issue = l_go | l_busy
-        m.d.comb += w_rd.addr.eq(w_ptr)
         m.d.sync += [
             arr.w_we.eq(w_issue),
             arr.w_row.eq(Mux(l_go, 0, l_row)),
         ]
-        m.d.comb += arr.w_data.eq(w_rd.data)
+        m.d.comb += arr.w_data.as_value().eq(w_rd.data.as_value()[: C * cfg.weight_width])
         with m.If(l_go):
             m.d.sync += [l_count.eq(l_count + 1), l_row.eq(1), l_busy.eq(R > 1)]
             m.d.sync += w_ptr.eq(w_ptr + 1)
@@ -186,8 +206,8 @@ class Accelerator(wiring.Component):
 
         # streamer: one activation row per cycle, the first of a tile with the swap tag
         a_issue = s_go | s_busy
-        m.d.comb += act_rd.addr.eq(Mux(s_go, s_abase, a_ptr))
-        m.d.sync += [arr.in_valid.eq(a_issue), arr.in_swap.eq(s_go)]
+        g_aaddr = Mux(s_go, s_abase, a_ptr)
+        m.d.sync += arr.in_swap.eq(s_go)
         m.d.comb += arr.in_data.eq(act_rd.data)
         with m.If(s_go):
             m.d.sync += [
@@ -219,14 +239,8 @@ class Accelerator(wiring.Component):
             o_next.eq(Mux(~o_last_row, o_addr + 1, Mux(~o_last_kf, o_rowbase, o_rowbase + M))),
             last_out.eq(arr.out_valid & o_last_row & o_last_kf & (o_nf == nfolds - 1)),
             acc_rd.addr.eq(Mux(arr.out_valid, o_next, o_addr)),
-            acc_wr.addr.eq(o_addr),
-            acc_wr.en.eq(run & arr.out_valid),
         ]
-        for c in range(C):
-            m.d.comb += acc_wr.data[c].eq(
-                Mux(o_kf == 0, arr.out_data[c], acc_rd.data[c] + arr.out_data[c])
-            )
-        with m.If(run & arr.out_valid):
+        with m.If(grun & arr.out_valid):
             m.d.sync += o_addr.eq(o_next)
             with m.If(~o_last_row):
                 m.d.sync += o_m.eq(o_m + 1)
@@ -236,6 +250,98 @@ class Accelerator(wiring.Component):
                     m.d.sync += o_kf.eq(o_kf + 1)
                 with m.Else():
                     m.d.sync += [o_kf.eq(0), o_nf.eq(o_nf + 1), o_rowbase.eq(o_rowbase + M)]
+
+        # -- FuSe engine (FUSE commands) ------------------------------------------------------
+        # Phase ``ph`` counts 0 .. P-1 per fold from RUN cycle ``f*P``. Issue times (the array
+        # sees a read's data one cycle later, and an op/tap one cycle after that):
+        #   taps:   ph = C-1 .. C+K-2 (tap K-1-i at ph = C-1+i; FIRST, then ACC)
+        #   stream: ph = 1 starts span = C+K-1 reads, walking the receptive field downwards
+        #   drain:  R SHIFTs right after the last tap (they overlap the next fold's stream,
+        #           never its taps, because P >= R + K)
+        Kmax = cfg.max_kernel
+        f_k = Signal(range(Kmax + 1))
+        f_period = Signal(range(max(C + Kmax - 1, R + Kmax) + 1))
+        f_groups = Signal(12)
+        f_pfolds = Signal(12)
+        f_gstride = Signal(24)  # act words per line group: pfolds*C + K - 1
+        f_active = Signal()  # folds left to issue
+        f_ph = Signal.like(f_period)
+        f_g = Signal(12)
+        f_pf = Signal(12)
+        f_gbase = Signal(24)  # first act word of the current line group
+        f_abase = Signal(24)  # first act word of the current fold's receptive field
+        f_wbase = Signal(20)  # first tap word of the current line group
+        fs_ptr = Signal(24)
+        fs_left = Signal(range(C + Kmax))
+        d_left = Signal(range(R + 1))
+        fo_addr = Signal(20)
+        fo_left = Signal(40)  # drained rows still to write
+
+        frun = Signal()
+        f_aaddr = Signal(24)
+        f_start = Signal()
+        f_tap = Signal()
+        f_op = Signal(FuseOp)
+        m.d.comb += [
+            frun.eq(run & fmode),
+            f_start.eq(frun & f_active & (f_ph == 1)),
+            f_tap.eq(frun & f_active & (f_ph >= C - 1) & (f_ph < C - 1 + f_k)),
+            f_aaddr.eq(Mux(f_start, f_abase + C - 2 + f_k, fs_ptr)),
+        ]
+        with m.If(f_tap):
+            m.d.comb += f_op.eq(Mux(f_ph == C - 1, FuseOp.FIRST, FuseOp.ACC))
+            with m.If(f_ph == C - 2 + f_k):
+                m.d.sync += d_left.eq(R)
+        with m.Elif(frun & (d_left != 0)):
+            m.d.comb += f_op.eq(FuseOp.SHIFT)
+            m.d.sync += d_left.eq(d_left - 1)
+        with m.Else():
+            m.d.comb += f_op.eq(FuseOp.HOLD)
+        with m.If(f_start):
+            m.d.sync += [fs_ptr.eq(f_abase + C - 3 + f_k), fs_left.eq(C - 2 + f_k)]
+        with m.Elif(fs_left != 0):
+            m.d.sync += [fs_ptr.eq(fs_ptr - 1), fs_left.eq(fs_left - 1)]
+        f_issue = f_start | (frun & (fs_left != 0))
+        with m.If(frun & f_active):
+            with m.If(f_ph == f_period - 1):
+                m.d.sync += f_ph.eq(0)
+                with m.If(f_pf == f_pfolds - 1):
+                    m.d.sync += [
+                        f_pf.eq(0),
+                        f_g.eq(f_g + 1),
+                        f_gbase.eq(f_gbase + f_gstride),
+                        f_abase.eq(f_gbase + f_gstride),
+                        f_wbase.eq(f_wbase + f_k),
+                    ]
+                    with m.If(f_g == f_groups - 1):
+                        m.d.sync += f_active.eq(0)
+                with m.Else():
+                    m.d.sync += [f_pf.eq(f_pf + 1), f_abase.eq(f_abase + C)]
+            with m.Else():
+                m.d.sync += f_ph.eq(f_ph + 1)
+        f_last_out = Signal()
+        m.d.comb += f_last_out.eq(frun & arr.out_valid & (fo_left == 1))
+        with m.If(frun & arr.out_valid):
+            m.d.sync += [fo_addr.eq(fo_addr + 1), fo_left.eq(fo_left - 1)]
+
+        # -- shared datapath: memories -> array -> accumulator memory ------------------------
+        m.d.comb += [
+            act_rd.addr.eq(Mux(fmode, f_aaddr, g_aaddr)),
+            w_rd.addr.eq(Mux(fmode, f_wbase + f_ph - (C - 1), w_ptr)),
+            acc_wr.addr.eq(Mux(fmode, fo_addr, o_addr)),
+            acc_wr.en.eq(run & arr.out_valid),
+        ]
+        m.d.sync += arr.in_valid.eq(Mux(fmode, f_issue, a_issue))
+        for c in range(C):
+            m.d.comb += acc_wr.data[c].eq(
+                Mux(fmode | (o_kf == 0), arr.out_data[c], acc_rd.data[c] + arr.out_data[c])
+            )
+        if cfg.fuse:
+            m.d.comb += [
+                arr.mode.eq(Mux(fmode, ArrayMode.FUSE, ArrayMode.GEMM)),
+                arr.tap.as_value().eq(w_rd.data.as_value()[: R * cfg.weight_width]),
+            ]
+            m.d.sync += arr.op.eq(f_op)
 
         # -- counters -------------------------------------------------------------------------
         counting = Signal()
@@ -255,6 +361,27 @@ class Accelerator(wiring.Component):
             w_end.eq(word.w_addr + word.kfolds * word.nfolds * R),
             acc_end.eq(word.acc_addr + word.nfolds * word.m),
         ]
+        f_act_end = Signal(48)
+        f_w_end = Signal(40)
+        f_acc_end = Signal(48)
+        m.d.comb += [
+            f_act_end.eq(fword.a_addr + fword.groups * (fword.pfolds * C + fword.k - 1)),
+            f_w_end.eq(fword.w_addr + fword.groups * fword.k),
+            f_acc_end.eq(fword.acc_addr + fword.groups * fword.pfolds * R),
+        ]
+        fuse_ok = (
+            (fword.flags == 0)
+            & (fword.reserved == 0)
+            & (fword.k != 0)
+            & (fword.k <= Kmax)
+            & (fword.groups != 0)
+            & (fword.pfolds != 0)
+            & (f_act_end <= cfg.act_depth)
+            & (f_w_end <= cfg.weight_depth)
+            & (f_acc_end <= cfg.acc_depth)
+        )
+        if not cfg.fuse:  # no FuSe mode: FUSE is a malformed opcode
+            fuse_ok = fuse_ok & 0
         gemm_ok = (
             (word.flags == 0)
             & (word.reserved == 0)
@@ -312,12 +439,34 @@ class Accelerator(wiring.Component):
                         o_rowbase.eq(word.acc_addr),
                     ]
                     m.next = "RUN"
+                with m.Elif((fword.op == isa.Op.FUSE) & fuse_ok):
+                    k = fword.k[: len(f_k)]
+                    m.d.sync += [
+                        fmode.eq(1),
+                        f_k.eq(k),
+                        f_period.eq(k + C - 1 if C - 1 >= R else k + R),
+                        f_groups.eq(fword.groups),
+                        f_pfolds.eq(fword.pfolds),
+                        f_gstride.eq(fword.pfolds * C + k - 1),
+                        f_active.eq(1),
+                        f_ph.eq(0),
+                        f_g.eq(0),
+                        f_pf.eq(0),
+                        f_gbase.eq(fword.a_addr),
+                        f_abase.eq(fword.a_addr),
+                        f_wbase.eq(fword.w_addr),
+                        fs_left.eq(0),
+                        d_left.eq(0),
+                        fo_addr.eq(fword.acc_addr),
+                        fo_left.eq(fword.groups * fword.pfolds * R),
+                    ]
+                    m.next = "RUN"
                 with m.Else():
                     m.next = "ERROR"
             with m.State("RUN"):
                 m.d.comb += [counting.eq(1), run.eq(1)]
-                with m.If(last_out):
-                    m.d.sync += pc.eq(pc + 1)
+                with m.If(Mux(fmode, f_last_out, last_out)):
+                    m.d.sync += [pc.eq(pc + 1), fmode.eq(0)]
                     m.next = "FETCH"
             with m.State("DONE"):
                 m.d.comb += self.done.eq(1)

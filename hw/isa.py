@@ -17,6 +17,15 @@ Word layout (bit ranges ``[lo, hi)``, little-endian field order; documented in
     [88, 108)   acc_addr  GEMM: first accumulator-memory word
     [108, 128)  reserved, must be 0
 
+``FUSE`` (FuSe 1-D folds, ``FUSE_FIELDS``) uses the same bit ranges under its own names::
+
+    [8, 24)     k         taps per line K (1..ArrayConfig.max_kernel)
+    [24, 36)    groups    line groups ceil(lines / rows) (1..4095)
+    [36, 48)    pfolds    position folds per line ceil(positions / cols) (1..4095)
+    [48, 68)    a_addr    first activation word (lines, see ``Fuse``)
+    [68, 88)    w_addr    first weight word (taps)
+    [88, 108)   acc_addr  first accumulator word (drained rows)
+
 ``HALT`` has every field but ``op`` zero. An all-zero word is ``HALT``, so a program that runs
 off its end into cleared command memory stops.
 """
@@ -34,6 +43,9 @@ __all__ = [
     "Command",
     "Halt",
     "Gemm",
+    "Fuse",
+    "FUSE_FIELDS",
+    "LAYOUTS",
     "encode",
     "decode",
     "encode_program",
@@ -55,12 +67,27 @@ FIELDS: dict[str, tuple[int, int]] = {
     "reserved": (108, 20),
 }
 
+#: the ``FUSE`` command's names for the same bit ranges
+FUSE_FIELDS: dict[str, tuple[int, int]] = {
+    "op": (0, 4),
+    "flags": (4, 4),
+    "k": (8, 16),
+    "groups": (24, 12),
+    "pfolds": (36, 12),
+    "a_addr": (48, 20),
+    "w_addr": (68, 20),
+    "acc_addr": (88, 20),
+    "reserved": (108, 20),
+}
+assert [v for v in FUSE_FIELDS.values()] == [v for v in FIELDS.values()]
+
 
 class Op(enum.IntEnum):
     """Opcodes (4 bits). Any other value is malformed: the sequencer raises ``error``."""
 
     HALT = 0  #: stop: raise ``done``, freeze the counters
     GEMM = 1  #: one whole WS GEMM, tiled and double-buffered by the sequencer
+    FUSE = 2  #: FuSe 1-D folds (1xK lines) in the array's FuSe mode; needs ``ArrayConfig.fuse``
 
 
 @dataclass(frozen=True)
@@ -107,12 +134,59 @@ class Gemm(Command):
     def acc_words(self, rows: int) -> int:
         return self.nfolds * self.m
 
+    def extents(self, rows: int, cols: int) -> tuple[int, int, int]:
+        """Words used in the activation, weight and accumulator memories."""
+        return self.act_words(rows), self.weight_words(rows), self.acc_words(rows)
 
-_RECORDS: dict[Op, type[Command]] = {Op.HALT: Halt, Op.GEMM: Gemm}
+
+@dataclass(frozen=True)
+class Fuse(Command):
+    """FuSe folds of ``L`` 1-D lines ``y[l, j] = sum_k line[l, j + k] * taps[l, k]`` (``j`` over
+    ``J`` stride-1 positions) on the array in FuSe mode (``hw.top``), scheduled exactly as
+    ``sw.mapping.fuse`` (fold period ``max(cols + K - 1, rows + K)``). Lines are taken ``rows``
+    at a time (a line group, lane ``r`` = line ``g*rows + r``), positions ``cols`` at a time
+    (a position fold); folds run group outer, position fold inner. Layout
+    (``W = pfolds*cols + k - 1`` words per group):
+
+    - activation word ``a_addr + g*W + j`` = element ``j`` of the group's lines (zero past a
+      line's end); the sequencer walks a fold's receptive field ``j0 + cols + k - 2`` down to
+      ``j0`` (``j0 = pf*cols``), i.e. reversed, as the FuSe dataflow needs;
+    - weight word ``w_addr + g*k + i`` = tap ``k - 1 - i`` of the group's lines (``rows``
+      lanes; taps are stored in the order they are broadcast);
+    - accumulator word ``acc_addr + f*rows + i`` (fold ``f = g*pfolds + pf``) = the outputs of
+      line ``g*rows + rows - 1 - i`` at positions ``j0 .. j0 + cols - 1`` (the array drains its
+      bottom row first); overwritten, never accumulated.
+    """
+
+    op: Op = Op.FUSE
+    k: int = 1
+    groups: int = 1
+    pfolds: int = 1
+    a_addr: int = 0
+    w_addr: int = 0
+    acc_addr: int = 0
+
+    def extents(self, rows: int, cols: int) -> tuple[int, int, int]:
+        """Words used in the activation, weight and accumulator memories."""
+        return (
+            self.groups * (self.pfolds * cols + self.k - 1),
+            self.groups * self.k,
+            self.groups * self.pfolds * rows,
+        )
 
 
-def _check_field(cmd: str, name: str, value: Any, lo: int = 0) -> int:
-    _, width = FIELDS[name]
+_RECORDS: dict[Op, type[Command]] = {Op.HALT: Halt, Op.GEMM: Gemm, Op.FUSE: Fuse}
+
+#: opcode -> field layout of its word
+LAYOUTS: dict[Op, dict[str, tuple[int, int]]] = {
+    Op.HALT: FIELDS,
+    Op.GEMM: FIELDS,
+    Op.FUSE: FUSE_FIELDS,
+}
+
+
+def _check_field(cmd: str, name: str, value: Any, lo: int = 0, layout=FIELDS) -> int:
+    _, width = layout[name]
     hi = (1 << width) - 1
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{cmd}.{name} must be an integer, not {value!r}")
@@ -132,19 +206,22 @@ def check_command(cmd: Command, cfg: Any | None = None) -> None:
     if isinstance(cmd, Gemm):
         for f in ("m", "kfolds", "nfolds"):
             _check_field(name, f, getattr(cmd, f), lo=1)
+    if isinstance(cmd, Fuse):
+        for f in ("k", "groups", "pfolds"):
+            _check_field(name, f, getattr(cmd, f), lo=1, layout=FUSE_FIELDS)
+        if cfg is not None and not cfg.fuse:
+            raise ValueError(f"{name}: array {cfg.name} has no FuSe mode (ArrayConfig.fuse=False)")
+        if cfg is not None and cmd.k > cfg.max_kernel:
+            raise ValueError(f"{name}.k={cmd.k} exceeds ArrayConfig.max_kernel={cfg.max_kernel}")
+    if isinstance(cmd, (Gemm, Fuse)):
         for f in ("a_addr", "w_addr", "acc_addr"):
             _check_field(name, f, getattr(cmd, f))
         if cfg is not None:
+            act, wgt, acc = cmd.extents(cfg.rows, cfg.cols)
             extents = (
-                ("a_addr", cmd.a_addr, cmd.act_words(cfg.rows), "act_depth", cfg.act_depth),
-                (
-                    "w_addr",
-                    cmd.w_addr,
-                    cmd.weight_words(cfg.rows),
-                    "weight_depth",
-                    cfg.weight_depth,
-                ),
-                ("acc_addr", cmd.acc_addr, cmd.acc_words(cfg.rows), "acc_depth", cfg.acc_depth),
+                ("a_addr", cmd.a_addr, act, "act_depth", cfg.act_depth),
+                ("w_addr", cmd.w_addr, wgt, "weight_depth", cfg.weight_depth),
+                ("acc_addr", cmd.acc_addr, acc, "acc_depth", cfg.acc_depth),
             )
             for field, base, words, depth_name, depth in extents:
                 if base + words > depth:
@@ -158,8 +235,9 @@ def encode(cmd: Command, cfg: Any | None = None) -> int:
     """The 128-bit word of ``cmd`` (validated first, see ``check_command``)."""
     check_command(cmd, cfg)
     word = 0
+    layout = LAYOUTS[Op(cmd.op)]
     for name, value in cmd.fields().items():
-        lo, _ = FIELDS[name]
+        lo, _ = layout[name]
         word |= value << lo
     return word
 
@@ -177,8 +255,10 @@ def decode(word: int) -> Command:
         if raw[name]:
             raise ValueError(f"command word {word:#x}: {name} bits must be 0, not {raw[name]:#x}")
     rec = _RECORDS[op]
+    layout = LAYOUTS[op]
+    raw = {name: (word >> lo) & ((1 << w) - 1) for name, (lo, w) in layout.items()}
     names = [f.name for f in fields(rec) if f.name != "op"]
-    extra = [n for n in FIELDS if n not in names and n not in ("op", "flags", "reserved")]
+    extra = [n for n in layout if n not in names and n not in ("op", "flags", "reserved")]
     for name in extra:
         if raw[name]:
             raise ValueError(f"command word {word:#x}: {op.name} must have {name}=0")

@@ -14,10 +14,25 @@ import numpy as np
 from hw.config import ArrayConfig
 from sim.gemm import check_int_range
 from sim.runner import run_bench
-from sw.latency.rtl import gemm_cycles
-from sw.mapping.accel import AccelProgram, compile_gemms
+from sw.latency.rtl import fuse_cycles, gemm_cycles
+from sw.mapping.accel import (
+    AccelProgram,
+    FusePlacement,
+    LayerSpec,
+    compile_gemms,
+    compile_layers,
+)
 
-__all__ = ["AccelJob", "AccelResult", "AccelRun", "accel_gemm", "accel_gemms", "run_programs"]
+__all__ = [
+    "AccelJob",
+    "AccelResult",
+    "AccelRun",
+    "LayersRun",
+    "accel_gemm",
+    "accel_gemms",
+    "accel_layers",
+    "run_programs",
+]
 
 
 @dataclass
@@ -58,10 +73,27 @@ class AccelRun:
     result: AccelResult = field(repr=False)
 
 
+@dataclass
+class LayersRun:
+    """``accel_layers``'s answer: one output per layer, the counters, the program."""
+
+    outputs: list[np.ndarray]
+    cycles: int  # cnt_total of the whole program
+    busy: int
+    stall: int
+    program: AccelProgram = field(repr=False)
+    result: AccelResult = field(repr=False)
+
+
+def _job_cycles(p, rows: int, cols: int) -> int:
+    if isinstance(p, FusePlacement):
+        return fuse_cycles(p.lines, p.positions, p.K, rows, cols)
+    return gemm_cycles(p.M, p.Kr, p.N, rows, cols)
+
+
 def job_of(prog: AccelProgram, name: str) -> AccelJob:
-    timeout = 4 * sum(
-        gemm_cycles(g.M, g.Kr, g.N, prog.cfg.rows, prog.cfg.cols) + 8 for g in prog.gemms
-    )
+    R, C = prog.cfg.rows, prog.cfg.cols
+    timeout = 4 * sum(_job_cycles(p, R, C) + 8 for p in prog.placements)
     return AccelJob(name, prog.act, prog.weight, prog.words, prog.acc_words_used, timeout + 64)
 
 
@@ -96,3 +128,19 @@ def accel_gemm(
     """``(Y, cycles)`` of ``x[M, Kr] @ w[Kr, N]`` on the accelerator; cycles = ``cnt_total``."""
     run = accel_gemms([(x, w)], cfg, simulator)
     return run.outputs[0], run.cycles
+
+
+def accel_layers(
+    items: list[tuple[LayerSpec, np.ndarray]],
+    cfg: ArrayConfig,
+    simulator: str = "verilator",
+    depthwise: str = "auto",
+) -> LayersRun:
+    """Run layers ``[(spec, input), ...]`` back to back as one accelerator program
+    (``sw.mapping.accel.compile_layers``); cycles = ``cnt_total`` of the whole program."""
+    prog = compile_layers(items, cfg, depthwise)
+    name = "+".join(plan.name for plan in prog.layers)[:60]
+    (res,) = run_programs([job_of(prog, name)], cfg, simulator)
+    if res.error:
+        raise RuntimeError(f"accelerator raised error on a compiled program ({name})")
+    return LayersRun(prog.layer_outputs(res.acc), res.total, res.busy, res.stall, prog, res)

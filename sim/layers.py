@@ -17,6 +17,17 @@ Supported (int8-range integer weights and inputs, float or integer tensors):
 
 A bias, if the layer has one, must hold integers too; it is added after the array (int64).
 Anything else raises ``ValueError`` naming the layer.
+
+Backends: ``backend="array"`` (the default) drives the bare array (``hw.top``) from cocotb with
+the per-cycle schedules of ``sw.mapping``; the cycle counts above are that array's.
+``backend="accel"`` compiles the layer into one program for the accelerator top (``hw.accel``,
+``sw.mapping.accel.compile_layers``: im2col by the host into the activation memory, one GEMM
+command, one GEMM command per channel for the baseline depthwise, one FUSE command for FuSe),
+runs it with no per-cycle Python and reports ``cycles`` = the hardware counter ``cnt_total``,
+which adds ``2 + 1`` cycles per command and ``2`` for ``HALT`` to the bare-array figures
+(``sw.latency.rtl.accel_*``). The default stays ``"array"`` because SPEC 4's ``rtl`` latency
+mode and the existing tests are defined on the bare array's counts, and Icarus runs the
+accelerator top far slower than the bare array (``docs/accelerator.md``).
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ import numpy as np
 from hw.config import ArrayConfig
 from sim.fuse import check_fuse_config, rtl_fuse
 from sim.gemm import check_int_range, rtl_gemms
+from sw.mapping.accel import LayerSpec
 from sw.mapping.fuse import depthwise_lines, lines_to_output
 from sw.ref.conv import im2col
 
@@ -53,20 +65,38 @@ def _bias(layer, name: str, cfg: ArrayConfig) -> np.ndarray | None:
 
 
 DEPTHWISE_MAPPINGS = ("auto", "fuse", "baseline")
+BACKENDS = ("array", "accel")
+
+
+def _run_accel(spec: LayerSpec, xs: np.ndarray, cfg, simulator: str, depthwise: str):
+    from sim.accel import accel_layers
+
+    run = accel_layers([(spec, xs)], cfg, simulator, depthwise)
+    plan = run.program.layers[0]
+    return LayerResult(run.outputs[0], run.cycles, len(plan.jobs), plan.mapping)
 
 
 def run_layer(
-    layer, x, cfg: ArrayConfig, simulator: str = "verilator", depthwise: str = "auto"
+    layer,
+    x,
+    cfg: ArrayConfig,
+    simulator: str = "verilator",
+    depthwise: str = "auto",
+    backend: str = "array",
 ) -> LayerResult:
     """Run ``layer(x)`` on the RTL of ``cfg``; see the module docstring for what is supported.
 
     ``depthwise``: ``"auto"`` (FuSe mode for 1xK/Kx1 when the array has it, else baseline),
     ``"fuse"`` (require FuSe mode) or ``"baseline"`` (per-channel GEMMs).
+    ``backend``: ``"array"`` (bare array, per-cycle schedule) or ``"accel"`` (one program on
+    the accelerator top; cycles from its ``cnt_total`` counter).
     """
     if depthwise not in DEPTHWISE_MAPPINGS:
         raise ValueError(
             f"depthwise mapping must be one of {DEPTHWISE_MAPPINGS}, not {depthwise!r}"
         )
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
     import torch.nn as nn
 
     name = type(layer).__name__
@@ -77,6 +107,9 @@ def run_layer(
                 f"{name}({layer.in_features}->{layer.out_features}) needs input [B, {layer.in_features}], got {xs.shape}"
             )
         w = check_int_range(f"{name}.weight", _to_numpy(layer.weight), cfg.weight_width)
+        if backend == "accel":
+            spec = LayerSpec(w, _bias(layer, name, cfg), linear=True, name=name)
+            return _run_accel(spec, xs, cfg, simulator, depthwise)
         res = rtl_gemms([(xs, w.T)], cfg, simulator)[0]
         out = res.output
         b = _bias(layer, name, cfg)
@@ -85,10 +118,12 @@ def run_layer(
         return LayerResult(out, res.cycles, 1, "gemm")
     if not isinstance(layer, nn.Conv2d):
         raise ValueError(f"run_layer supports nn.Conv2d and nn.Linear, not {name}")
-    return _run_conv(layer, x, cfg, simulator, depthwise)
+    return _run_conv(layer, x, cfg, simulator, depthwise, backend)
 
 
-def _run_conv(layer, x, cfg: ArrayConfig, simulator: str, depthwise: str) -> LayerResult:
+def _run_conv(
+    layer, x, cfg: ArrayConfig, simulator: str, depthwise: str, backend: str = "array"
+) -> LayerResult:
     desc = repr(layer)
     if tuple(layer.dilation) != (1, 1):
         raise ValueError(f"{desc}: dilation {tuple(layer.dilation)} is not supported by the array")
@@ -109,6 +144,16 @@ def _run_conv(layer, x, cfg: ArrayConfig, simulator: str, depthwise: str) -> Lay
     n = xs.shape[0]
     kh, kw = layer.kernel_size
     stride, padding, groups = tuple(layer.stride), tuple(layer.padding), layer.groups
+    if backend == "accel":
+        if groups != 1 and not groups == layer.in_channels == layer.out_channels:
+            raise ValueError(
+                f"{desc}: grouped convolution with groups={groups} is neither standard "
+                "(groups=1) nor depthwise (groups == in_channels == out_channels)"
+            )
+        if groups != 1:
+            _use_fuse(layer, cfg, depthwise)  # same checks and messages as the array backend
+        spec = LayerSpec(w, _bias(layer, desc, cfg), stride, padding, groups, name=desc)
+        return _run_accel(spec, xs, cfg, simulator, depthwise)
     if groups == 1:
         cols, (ho, wo) = im2col(xs, (kh, kw), stride, padding)
         res = rtl_gemms([(cols, w.reshape(w.shape[0], -1).T)], cfg, simulator)[0]

@@ -51,7 +51,21 @@ cycle of the last output, which is accumulated in that cycle)::
     accel_gemm_cycles    = 2 + 1 + gemm_cycles(M, Kr, N, R, C)
     accel_program_cycles = sum(accel_gemm_cycles over the GEMM commands) + 2   (HALT)
 
-Of those, ``cnt_busy = sum(folds * M)`` (an activation row enters the array) and
+A ``FUSE`` command (FuSe folds run by the sequencer, ``hw.isa.Fuse``) costs the same
+FETCH + DECODE, then RUNs ``1 + fuse_cycles(...)``: the sequencer issues a tap read two cycles
+before it applies (memory latency + the array's registered op) and a line read one cycle before,
+so fold 0's first element enters in RUN cycle 2 instead of the bare schedule's cycle 1::
+
+    accel_fuse_cycles    = 2 + 1 + fuse_cycles(L, J, K, R, C)
+
+Whole layers on the accelerator (``sw.mapping.accel.compile_layers``; one program = the layers'
+commands + ``HALT``, ``ACCEL_COMMAND_OVERHEAD`` cycles):
+
+- conv (im2col), pointwise, linear: one GEMM command, ``accel_gemm_cycles(M, Kr, N)``;
+- depthwise baseline: ``Ch * accel_gemm_cycles(N*Ho*Wo, kh*kw, 1)`` (one command per channel);
+- depthwise 1xK / Kx1 in FuSe mode: ``accel_fuse_cycles(L, J, K)`` (``accel_fuse_conv_cycles``).
+
+Of those, ``cnt_busy = sum(folds * M)`` over GEMMs plus ``folds * (C + K - 1)`` over FUSEs (an activation row enters the array) and
 ``cnt_stall`` = the other RUN cycles, so ``total = busy + stall + 2 * commands``.
 """
 
@@ -75,6 +89,10 @@ __all__ = [
     "ACCEL_COMMAND_OVERHEAD",
     "accel_gemm_cycles",
     "accel_program_cycles",
+    "accel_fuse_cycles",
+    "accel_fuse_conv_cycles",
+    "accel_depthwise_baseline_cycles",
+    "accel_layer_cycles",
 ]
 
 #: cycles every accelerator command spends in FETCH + DECODE (``hw.accel``)
@@ -204,3 +222,55 @@ def rtl_layer_cycles(layer, rows: int, cols: int, hardware: str) -> int:
     if kind == "fuse_col" and hardware == "FuSe":
         return fuse_cycles(n * c * ((wp - 1) // sw + 1), hp - kh + 1, kh, rows, cols)
     return layer.out_channels * gemm_cycles(n * ho * wo, kh * kw, 1, rows, cols)
+
+
+def accel_fuse_cycles(lines: int, positions: int, K: int, rows: int, cols: int) -> int:
+    """Cycles of one ``FUSE`` command: FETCH + DECODE + the tap read's one-cycle lead over
+    the bare schedule + ``fuse_cycles``."""
+    return ACCEL_COMMAND_OVERHEAD + 1 + fuse_cycles(lines, positions, K, rows, cols)
+
+
+def accel_fuse_conv_cycles(
+    n: int,
+    ch: int,
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride=(1, 1),
+    padding=(0, 0),
+    rows: int = 1,
+    cols: int = 1,
+) -> int:
+    """Cycles of the ``FUSE`` command of a 1xK or Kx1 depthwise conv (``HALT`` excluded)."""
+    return (
+        ACCEL_COMMAND_OVERHEAD
+        + 1
+        + fuse_conv_cycles(n, ch, h, w, kernel, stride, padding, rows, cols)
+    )
+
+
+def accel_depthwise_baseline_cycles(
+    n: int,
+    ch: int,
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride=(1, 1),
+    padding=(0, 0),
+    rows: int = 1,
+    cols: int = 1,
+) -> int:
+    """Cycles of the per-channel GEMM commands of a depthwise conv (``HALT`` excluded)."""
+    return depthwise_baseline_cycles(n, ch, h, w, kernel, stride, padding, rows, cols) + ch * (
+        ACCEL_COMMAND_OVERHEAD + 1
+    )
+
+
+def accel_layer_cycles(layer, rows: int, cols: int, hardware: str) -> int:
+    """``rtl_layer_cycles`` on the accelerator top: the layer's commands (``HALT`` excluded),
+    i.e. ``2 + 1`` per command on top of the bare-array cycles."""
+    n, c, _, _ = layer.in_shape
+    kind = layer.kind
+    fuse = kind in ("fuse_row", "fuse_col") and hardware == "FuSe"
+    commands = 1 if kind in ("conv", "pointwise", "linear") or fuse else layer.out_channels
+    return rtl_layer_cycles(layer, rows, cols, hardware) + commands * (ACCEL_COMMAND_OVERHEAD + 1)
