@@ -118,7 +118,7 @@ def test_protocol_illegal_weight_writes_corrupt_the_array():
         dut = ArrayTop(cfg)
         outs = []
 
-        async def bench(ctx, moved=moved, dut=dut, outs=outs):
+        async def bench(ctx, moved=moved, dut=dut, outs=outs, T=T):
             for t in range(T + cfg.latency):
                 if ctx.get(dut.out_valid):
                     outs.append([ctx.get(dut.out_data[c]) for c in range(cfg.cols)])
