@@ -8,6 +8,7 @@ from amaranth.sim import Simulator
 from hw.config import ArrayConfig
 from hw.interfaces import ArrayMode, FuseOp
 from hw.top import ArrayTop
+from sim.protocol import check_trace, trace_of_fuse, trace_of_gemm
 from sw.latency.rtl import fuse_cycles, gemm_cycles
 from sw.mapping.fuse import assemble_fuse_output, fuse_program
 from sw.mapping.gemm import assemble_gemm_output, gemm_program
@@ -46,6 +47,7 @@ def _drive(cfg, dut, n_outputs, cycles_driven, drive_cycle, mode=None):
 
 def amaranth_fuse(lines, taps, cfg):
     prog = fuse_program(lines, taps, cfg.rows, cfg.cols)
+    check_trace(trace_of_fuse(prog), cfg.rows, cfg.cols, strict=True)
     dut = ArrayTop(cfg)
 
     def drive(ctx, t):
@@ -76,6 +78,9 @@ def test_array_fuse_lines_match_golden_and_cycle_formula(rows, cols, L, W, K):
 def amaranth_gemm(x, w, cfg):
     """Drive ``gemm_program`` into ArrayTop cycle by cycle; return (Y, measured cycles)."""
     prog = gemm_program(x, w, cfg.rows, cfg.cols)
+    check_trace(
+        trace_of_gemm(prog, cfg.fuse), cfg.rows, cfg.cols, strict=True, writes_per_tile=True
+    )
     dut = ArrayTop(cfg)
 
     def drive(ctx, t):
