@@ -43,9 +43,14 @@ def main() -> None:
             assert np.array_equal(res.output, gemm_ref(x, w))
             assert res.cycles == gemm_cycles(M, K, N, n, n)
             rows.append((sim, f"{n}x{n}", info.seconds, info.fresh, res.cycles, wall))
-            print(f"  {sim:9s} {n}x{n}: build {info.seconds:5.1f} s, {res.cycles} cycles in {wall:.2f} s", flush=True)
+            print(
+                f"  {sim:9s} {n}x{n}: build {info.seconds:5.1f} s, {res.cycles} cycles in {wall:.2f} s",
+                flush=True,
+            )
     print()
-    print(f"{'simulator':10s} {'array':7s} {'build s':>8s} {'cycles':>8s} {'run s':>7s} {'cycles/s':>9s}")
+    print(
+        f"{'simulator':10s} {'array':7s} {'build s':>8s} {'cycles':>8s} {'run s':>7s} {'cycles/s':>9s}"
+    )
     for sim, arr, bs, fresh, cyc, wall in rows:
         b = f"{bs:.1f}" if fresh else "cached"
         print(f"{sim:10s} {arr:7s} {b:>8s} {cyc:8d} {wall:7.2f} {cyc / wall:9.0f}")

@@ -38,7 +38,7 @@ from synth.activity import WORKLOADS, Activity, saif_activity
 from synth.sta import StaResult, run_sta
 from synth.yosys import SynthResult, synthesize
 
-__all__ = ["METHODS", "synth_variant", "pe_classes", "DEFAULT_PERIOD_NS"]
+__all__ = ["METHODS", "synth_variant", "retime_variant", "pe_classes", "DEFAULT_PERIOD_NS"]
 
 METHODS = ("flat", "hier")
 DEFAULT_PERIOD_NS = 10.0
@@ -299,3 +299,33 @@ def synth_variant(
     }
     entry["seconds"] = round(time.perf_counter() - t0, 1)
     return entry
+
+
+def retime_variant(entry: dict, out_dir: str | Path, period_ns: float) -> dict:
+    """Timing of an already synthesized variant (a report entry of ``synth_variant`` whose
+    netlists are still under ``out_dir``), re-run with the current STA constraints: for a
+    change of constraints, not of RTL (the RTL hash must match the generated file)."""
+    from types import SimpleNamespace
+
+    cfg = ArrayConfig.from_dict(entry["config"])
+    out = Path(out_dir).resolve() / cfg.name / entry["method"]
+    rtl = out / "rtl" / "fusesa_array.v"
+    if hashlib.sha256(rtl.read_bytes()).hexdigest()[:16] != entry["rtl_sha256"]:
+        raise ValueError(f"{rtl} is not the RTL this report measured; synthesize again")
+    if entry["method"] == "flat":
+        return run_sta(out / "netlist.v", out, period_ns, tag="timing").timing_dict()
+    classes = pe_classes(rtl.read_text())
+    pe_runs = {
+        name: (
+            f"{PE_PREFIX}{ps[0][0]}_{ps[0][1]}",
+            SimpleNamespace(netlist=out / name / "netlist.v"),
+        )
+        for name, ps in classes.items()
+    }
+    glue = SimpleNamespace(netlist=out / "glue" / "netlist.v")
+    timings, budget = _hier_timing(cfg, classes, pe_runs, glue, out, period_ns)
+    worst_name, worst = min(timings, key=lambda nt: nt[1].wns_ns)
+    timing = worst.timing_dict()
+    timing["critical_path"]["part"] = worst_name
+    timing["boundary_arrivals_ns"] = budget
+    return timing

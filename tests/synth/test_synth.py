@@ -12,7 +12,7 @@ from fusesa.cli import main as cli_main
 from hw.config import ArrayConfig
 from synth.activity import parse_saif
 from synth.flow import pe_classes
-from synth.report import markdown, synth_report, write_report
+from synth.report import markdown, retime_report, synth_report, write_report
 from synth.sta import netlist_flops, netlist_inputs
 
 #: hier vs flat area of the FuSe array: +2.5 % measured at 4x4 (+4.3 % at 8x8, +4.9 % at 16x16)
@@ -95,6 +95,7 @@ def test_synth_hier_4x4_area_and_fmax_close_to_flat(report_4x4, tmp_path):
         budget = hier_t["boundary_arrivals_ns"]  # PE outputs are registers: clock-to-Q > 0
         assert all(budget[f"{k} (PE out)"] > 0 for k in ("psum_out", "a_out", "swap_out"))
         assert budget["a_in (PE in, worst class)"] > 0
+        assert hier_t["critical_path"]["startpoint"] != "rst"  # the reset is a false path
         parts = hier["variants"][key]["parts"]
         assert sum(p["count"] for k, p in parts.items() if k != "glue") == 16
         assert hier["variants"][key]["synth"]["area_um2"] == pytest.approx(
@@ -104,6 +105,11 @@ def test_synth_hier_4x4_area_and_fmax_close_to_flat(report_4x4, tmp_path):
         hier["variants"]["fuse"]["synth"]["area_um2"]
         > hier["variants"]["base"]["synth"]["area_um2"]
     )
+    # re-timing the same netlists under the same constraints reproduces the report
+    again = retime_report(hier, tmp_path)
+    for key in ("base", "fuse"):
+        assert again["variants"][key]["timing"] == hier["variants"][key]["timing"]
+        assert again["variants"][key]["synth"] == hier["variants"][key]["synth"]
 
 
 @pytest.mark.parametrize("fuse", [False, True], ids=["base", "fuse"])
