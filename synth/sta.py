@@ -36,7 +36,6 @@ __all__ = [
     "netlist_flops",
     "netlist_inputs",
     "netlist_outputs",
-    "port_kind",
     "StaError",
 ]
 
@@ -105,12 +104,6 @@ def netlist_flops(netlist: Path) -> dict[str, str]:
         pins = dict((p, _net(n)) for p, n in _PIN.findall(body))
         flops[_net(inst)] = pins.get("Q", "")
     return flops
-
-
-def port_kind(port: str) -> str:
-    """The PE pin a (possibly exposed, ``mesh.pe_R_C.``-prefixed) port bit belongs to:
-    ``mesh.pe_3_3.ctl[0]`` and ``ctl[0]`` are both ``ctl``."""
-    return port.rsplit(".", 1)[-1].split("[", 1)[0]
 
 
 def _tcl_str(s: str) -> str:
@@ -183,11 +176,11 @@ def _activity_tcl(
 
 def _boundary_tcl(
     input_delays: dict[str, float] | None,
-    port_loads: dict[str, float] | None,
     arrivals: bool,
     arrival_groups: dict[str, str] | None,
 ) -> tuple[str, str]:
-    """Tcl setting per-port input delays (by port kind) and loads (by port bit), and Tcl
+    """Tcl setting per-port input delays (by port kind: the pin name without bus index or
+    instance prefix), and Tcl
     reporting the worst arrival at the output ports of each label: ``group:kind`` for ports
     of an instance in ``arrival_groups`` (``mesh.pe_3_3`` -> its PE class), else ``kind``."""
     pre = []
@@ -208,18 +201,6 @@ def _boundary_tcl(
             "[expr {$indel($k) * 1e-9}]\n"
             "    }\n"
             "  }\n"
-            "}"
-        )
-    if port_loads:
-        pre.append(
-            "array set pload {"
-            + " ".join(f"{_tcl_str(k)} {v:.6g}" for k, v in port_loads.items())
-            + "}"
-        )
-        pre.append(
-            "foreach port [all_outputs] {\n"
-            "  set n [string map {\\\\ {}} [get_full_name $port]]\n"
-            "  if {[info exists pload($n)]} { set_load $pload($n) $port }\n"
             "}"
         )
     post = []
@@ -338,15 +319,14 @@ def run_sta(
     tag: str = "sta",
     clock: str = "clk",
     input_delays: dict[str, float] | None = None,
-    port_loads: dict[str, float] | None = None,
     arrivals: bool = False,
     arrival_groups: dict[str, str] | None = None,
 ) -> StaResult:
     """Timing (and, with ``activity``, power) of ``netlist`` at ``period_ns``.
 
     Hierarchical budgeting (``synth.flow`` hier method): ``input_delays`` maps a port kind
-    (``port_kind``) to the arrival time (ns) of its input ports, ``port_loads`` an output port
-    bit to its load (pF); with ``arrivals`` the worst arrival at the output ports of each
+    (the pin name, e.g. ``ctl`` for ``mesh.pe_3_3.ctl[0]``) to the arrival time (ns) of its
+    input ports; with ``arrivals`` the worst arrival at the output ports of each
     label (see ``_boundary_tcl``) is reported in ``StaResult.arrivals``."""
     netlist = Path(netlist).resolve()
     out = Path(out_dir).resolve()
@@ -360,7 +340,7 @@ def run_sta(
         text, coverage = _activity_tcl(flops, netlist_inputs(netlist), activity, clock)
         act_path.write_text(text)
     script = out / f"{tag}.tcl"
-    boundary = _boundary_tcl(input_delays, port_loads, arrivals, arrival_groups)
+    boundary = _boundary_tcl(input_delays, arrivals, arrival_groups)
     script.write_text(_script(netlist, top, period_ns, lib, act_path, boundary))
     log = out / f"{tag}.log"
     t0 = time.perf_counter()
