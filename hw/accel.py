@@ -8,7 +8,7 @@
                          w_mem   ──> loader:   one W row / cycle ──────┼──> ArrayTop ──┐
     host read port  <──  acc_mem <── accumulate (row fold 0 overwrites, later add) <───┘
 
-Memories (``amaranth.lib.memory.Memory``, depths from ``ArrayConfig``): ``act_mem`` words are
+Memories (``hw.mem.Ram``: an Amaranth ``Memory``, or the Verilog model ``fusesa_ram`` in generated Verilog; depths from ``ArrayConfig``): ``act_mem`` words are
 ``rows`` activation lanes, ``w_mem`` words ``cols`` weight lanes, ``acc_mem`` words ``cols``
 ``acc_width`` lanes, ``cmd_mem`` words are ``hw.isa.WORD_BITS`` wide. Lane ``i`` sits at bits
 ``[i*w +: w]``. The host fills them through the ``*_we/_waddr/_wdata`` ports (or a simulator
@@ -47,13 +47,13 @@ from __future__ import annotations
 
 from amaranth import Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from hw import isa
 from hw.config import ArrayConfig
 from hw.interfaces import ArrayMode, FuseOp
+from hw.mem import RAM_IMPLS, Ram
 from hw.top import ArrayTop
 
 __all__ = ["Accelerator", "COUNTER_WIDTH", "CommandWord", "FuseWord", "w_mem_lanes"]
@@ -79,8 +79,11 @@ def _abits(depth: int) -> int:
 
 
 class Accelerator(wiring.Component):
-    def __init__(self, cfg: ArrayConfig) -> None:
+    def __init__(self, cfg: ArrayConfig, ram: str = "amaranth") -> None:
+        if ram not in RAM_IMPLS:
+            raise ValueError(f"unknown RAM implementation {ram!r}; choose from {RAM_IMPLS}")
         self.cfg = cfg
+        self.ram = ram
         super().__init__(
             {
                 "start": In(1),
@@ -113,12 +116,11 @@ class Accelerator(wiring.Component):
         act_lanes = data.ArrayLayout(cfg.act_shape, R)
         w_lanes = data.ArrayLayout(cfg.weight_shape, w_mem_lanes(cfg))
         acc_lanes = data.ArrayLayout(cfg.acc_shape, C)
-        m.submodules.cmd_mem = cmd_mem = Memory(
-            shape=unsigned(isa.WORD_BITS), depth=cfg.cmd_depth, init=[]
-        )
-        m.submodules.act_mem = act_mem = Memory(shape=act_lanes, depth=cfg.act_depth, init=[])
-        m.submodules.w_mem = w_mem = Memory(shape=w_lanes, depth=cfg.weight_depth, init=[])
-        m.submodules.acc_mem = acc_mem = Memory(shape=acc_lanes, depth=cfg.acc_depth, init=[])
+        impl = self.ram
+        cmd_mem = Ram(shape=unsigned(isa.WORD_BITS), depth=cfg.cmd_depth, impl=impl, name="cmd")
+        act_mem = Ram(shape=act_lanes, depth=cfg.act_depth, impl=impl, name="act")
+        w_mem = Ram(shape=w_lanes, depth=cfg.weight_depth, impl=impl, name="w")
+        acc_mem = Ram(shape=acc_lanes, depth=cfg.acc_depth, impl=impl, name="acc")
 
         # host ports
         for mem, pfx in ((cmd_mem, "cmd"), (act_mem, "act"), (w_mem, "w")):
@@ -136,6 +138,9 @@ class Accelerator(wiring.Component):
         w_rd = w_mem.read_port()
         acc_wr = acc_mem.write_port()
         acc_rd = acc_mem.read_port(transparent_for=(acc_wr,))
+        for mem, name in ((cmd_mem, "cmd_mem"), (act_mem, "act_mem"), (w_mem, "w_mem"),
+                          (acc_mem, "acc_mem")):
+            mem.attach(m, name)
 
         # -- decoded command registers ------------------------------------------------------
         word = data.View(CommandWord, cmd_rd.data)

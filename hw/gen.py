@@ -32,8 +32,12 @@ def generate_verilog(cfg: ArrayConfig, design: str = "array") -> str:
         top = ArrayTop(cfg)
     elif design == "accel":
         from hw.accel import Accelerator
+        from hw.mem import RAM_VERILOG
 
-        top = Accelerator(cfg)
+        # the memories are instances of the behavioural ``fusesa_ram`` (hw.mem): its source
+        # follows the generated modules, and the text does not grow with the memory depths
+        top = Accelerator(cfg, ram="verilog")
+        return verilog.convert(top, name=TOP_NAMES[design], emit_src=False) + "\n" + RAM_VERILOG
     else:
         raise ValueError(f"unknown design {design!r}; choose from {sorted(TOP_NAMES)}")
     return verilog.convert(top, name=TOP_NAMES[design], emit_src=False)

@@ -134,6 +134,7 @@ def build(
     """Generate and compile ``cfg``'s array (``design="array"``) or accelerator top
     (``"accel"``) for ``simulator`` (cached); returns build info."""
     from hw.gen import TOP_NAMES, write_outputs
+    from hw.mem import RAM_MODULE
 
     _check_simulator(simulator)
     _prepare_env(simulator)
@@ -157,6 +158,7 @@ def build(
             vlt = bdir / "rtl" / "public.vlt"
             vlt.write_text(
                 f'`verilator_config\npublic_flat_rw -module "{TOP_NAMES[design]}" -var "*"\n'
+                f'public_flat_rw -module "{RAM_MODULE}" -var "mem"\n'
             )
             sources.append(vlt)
         log = bdir / "build.log"

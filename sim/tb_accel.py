@@ -40,11 +40,11 @@ async def run_programs(dut):
     results = []
     for job in jobs:
         t0 = time.perf_counter()
-        for mem, image in ((dut.act_mem, job.act), (dut.w_mem, job.weight)):
+        for mem, image in ((dut.act_mem.mem, job.act), (dut.w_mem.mem, job.weight)):
             for addr, word in image.items():
                 mem[addr].value = word
         for addr, word in enumerate(job.cmd):
-            dut.cmd_mem[addr].value = word
+            dut.cmd_mem.mem[addr].value = word
         await FallingEdge(dut.clk)
         load_s = time.perf_counter() - t0
         dut.start.value = 1
@@ -55,7 +55,7 @@ async def run_programs(dut):
         run_s = time.perf_counter() - t1
         await FallingEdge(dut.clk)
         t2 = time.perf_counter()
-        acc = [int(dut.acc_mem[a].value) for a in range(job.acc_words)]
+        acc = [int(dut.acc_mem.mem[a].value) for a in range(job.acc_words)]
         results.append(
             AccelResult(
                 name=job.name,

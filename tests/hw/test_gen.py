@@ -4,8 +4,10 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from hw.config import ArrayConfig
-from hw.gen import TOP_NAME, main
+from hw.gen import TOP_NAME, generate_verilog, main
 
 
 def _ports(verilog: str) -> set[str]:
@@ -54,3 +56,23 @@ def test_gen_regenerates_only_when_stale(tmp_path):
     assert write_outputs(cfg, tmp_path).read_text().startswith("// stale")  # key still current
     (tmp_path / ".genkey").write_text("key of an older generator")
     assert f"module {TOP_NAME}(" in write_outputs(cfg, tmp_path).read_text()
+
+
+def test_accel_verilog_does_not_grow_with_memory_depth():
+    # hw.mem: the memories are instances of fusesa_ram, zeroed by a loop, not word by word
+    small = generate_verilog(ArrayConfig(2, 2), "accel")
+    big = generate_verilog(
+        ArrayConfig(2, 2, act_depth=1 << 20, acc_depth=1 << 20, weight_depth=1 << 16), "accel"
+    )
+    assert abs(len(big) - len(small)) < 2000
+    assert "module fusesa_ram" in big and ".DEPTH(32'd1048576)" in big
+
+
+def test_ram_rejects_unknown_implementation():
+    from hw.accel import Accelerator
+    from hw.mem import Ram
+
+    with pytest.raises(ValueError, match="unknown RAM implementation 'sram'"):
+        Ram(shape=8, depth=4, impl="sram")
+    with pytest.raises(ValueError, match="unknown RAM implementation 'x'"):
+        Accelerator(ArrayConfig(2, 2), ram="x")
