@@ -166,19 +166,25 @@ def run_layers(
 ) -> list[LayerResult]:
     """``[run_layer(layer, x, ...) for layer, x in items]``, with the same results; on the
     accelerator every layer is still its own program, but all of them run in ONE simulator
-    process (on one build: the memory depths fit the largest layer)."""
+    process (on one build: the memory depths fit the largest layer). An item may be
+    ``(layer, x, depthwise)`` to override ``depthwise`` for that layer."""
     _check_options(depthwise, backend)
-    checked = [_layer_spec(layer, x, cfg, depthwise) for layer, x in items]
+    checked = []
+    for item in items:
+        layer, x, *rest = item
+        dw = rest[0] if rest else depthwise
+        _check_options(dw, backend)
+        checked.append((*_layer_spec(layer, x, cfg, dw), dw))
     if backend == "array":
-        return [_run_array(spec, xs, cfg, simulator, depthwise) for spec, xs in checked]
-    return _run_accel(checked, cfg, simulator, depthwise)
+        return [_run_array(spec, xs, cfg, simulator, dw) for spec, xs, dw in checked]
+    return _run_accel(checked, cfg, simulator)
 
 
-def _run_accel(checked, cfg: ArrayConfig, simulator: str, depthwise: str) -> list[LayerResult]:
+def _run_accel(checked, cfg: ArrayConfig, simulator: str) -> list[LayerResult]:
     from sim.accel import job_of, run_programs
 
     progs = []
-    for spec, xs in checked:
+    for spec, xs, depthwise in checked:
         try:
             progs.append(compile_layers([(spec, xs)], unbounded(cfg), depthwise))
         except ValueError as exc:
