@@ -30,8 +30,10 @@ Anything else raises ``ValueError`` naming the layer.
 Memories: a layer always runs as one program. If it does not fit ``cfg``'s memory depths, the
 depths are grown to the next power of two that holds it (``sw.mapping.accel.fit_memories``; at
 most ``2**20`` words, the ISA's address range) and ``LayerResult.config`` is the configuration
-that ran (same array; cycles do not depend on the depths). A layer too big even for that (or
-with more than 65535 GEMM rows ``M``) raises ``ValueError`` naming the command field.
+that ran (same array; cycles do not depend on the depths). Each distinct set of depths is a
+simulator build of its own (Verilator: 20-50 s), so give ``cfg`` depths that hold your largest
+layer, or use ``run_layers``, when running many layers. A layer too big even for ``2**20``
+words (or with more than 65535 GEMM rows ``M``) raises ``ValueError`` naming the command field.
 
 ``run_layers([(layer, x), ...], cfg, ...)`` runs several layers, each as its own program (so
 each result's cycles are that layer's, as ``run_layer`` gives them), in ONE simulator process.

@@ -208,22 +208,28 @@ def test_every_mapping_on_the_accelerator_exact(simulator, array, require_simula
     assert run.busy == sum(c.busy(rows, cols) for c in cases)
 
 
-@pytest.mark.verilator
+@pytest.mark.icarus
 def test_run_layer_grows_memories_to_fit(require_simulator):
     """A layer bigger than ``cfg``'s memories still runs as one program: the depths grow to
-    the next power of two (``LayerResult.config``), the cycles do not change."""
-    require_simulator("verilator")
+    the next power of two (``LayerResult.config``), the cycles do not change. Here the 40
+    per-channel GEMM commands of a baseline depthwise layer (+ HALT) overflow
+    ``cmd_depth=32`` (an Icarus build is cheap; Verilator would build for ~40 s)."""
+    require_simulator("icarus")
     cfg = ArrayConfig(rows=2, cols=2, **DEPTHS)
     gen = torch.Generator().manual_seed(5)
-    conv = _int_(torch.nn.Conv2d(6, 3, 3, padding=1, bias=False), gen)
-    x = torch.randint(-128, 128, (1, 6, 12, 12), generator=gen).float()
-    # M = 144 pixels, Kr = 54 -> 27 row folds: 3888 activation words > act_depth = 2048
-    res = run_layer(conv, x, cfg, "verilator")
-    case = _gemm_case(conv, x, 144, 54, 3)
+    conv = _int_(torch.nn.Conv2d(40, 40, 3, groups=40), gen)
+    x = torch.randint(-128, 128, (1, 40, 3, 3), generator=gen).float()
+    res = run_layer(conv, x, cfg, "icarus", depthwise="baseline")
+    case = _baseline_case(conv, x)
     np.testing.assert_array_equal(res.output, case.expected())
+    assert (res.mapping, res.jobs) == ("depthwise-baseline", 40)
     assert res.cycles == case.cycles(2, 2) + ACCEL_COMMAND_OVERHEAD
-    assert res.config.act_depth == 4096
-    assert (res.config.weight_depth, res.config.acc_depth, res.config.cmd_depth) == (512, 1024, 32)
+    assert res.config.cmd_depth == 64
+    assert (res.config.act_depth, res.config.weight_depth, res.config.acc_depth) == (
+        2048,
+        512,
+        1024,
+    )
 
 
 def test_compile_layers_errors_name_layer_and_memory():
