@@ -1,6 +1,7 @@
 """``fusesa fuse-report``: one MobileNetV2 depthwise layer, scaled down, run in RTL as the
 baseline depthwise mapping and as FuSe Half on several array sizes; prints measured cycles,
-RTL-model cycles, the paper model's cycles and the speedups; writes JSON."""
+RTL-model cycles, the paper model's cycles and the speedups; writes JSON. ``--backend accel``
+(default): each layer one program on the accelerator top; ``array``: the bare array."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ def register(sub) -> None:
     p.add_argument("--channels", type=int, default=32, help="scaled channel count (default 32)")
     p.add_argument("--size", type=int, default=28, help="scaled input height/width (default 28)")
     p.add_argument("--simulator", choices=["verilator", "icarus"], default="verilator")
+    p.add_argument(
+        "--backend",
+        choices=["accel", "array"],
+        default="accel",
+        help="accel: the accelerator top, one program per layer (default); array: bare array",
+    )
     p.add_argument("--out", default="build/fuse_report.json")
     p.set_defaults(func=run)
 
@@ -36,11 +43,13 @@ def run(args) -> int:
 
     try:
         arrays = [_array(a) for a in args.arrays]
-        rows = compare_depthwise(arrays, args.layer, args.channels, args.size, args.simulator)
+        rows = compare_depthwise(
+            arrays, args.layer, args.channels, args.size, args.simulator, backend=args.backend
+        )
     except ValueError as exc:
         print(f"error: {exc}")
         return 2
-    print(f"\n{rows[0].layer} ({args.simulator})")
+    print(f"\n{rows[0].layer} ({args.simulator}, backend {args.backend})")
     hdr = f"{'array':7s} {'base meas':>10s} {'base model':>10s} {'base paper':>10s} {'FuSe meas':>10s} {'FuSe model':>10s} {'FuSe paper':>10s} {'speedup':>8s} {'paper':>7s} exact"
     print(hdr)
     for r in rows:

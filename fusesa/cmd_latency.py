@@ -18,6 +18,8 @@ NETWORKS = (
     "resnet50",
 )
 VARIANTS = ("base", "full", "half", "full_hybrid", "half_hybrid")
+#: latency modes (``sw.latency.MODES``): ``rtl`` = the accelerator top, ``rtl-array`` = bare array
+MODES = ("paper", "scalesim", "rtl", "rtl-array")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--variant", default="base", help=f"one of {', '.join(VARIANTS)}")
     p.add_argument("--array", default="64x64", help="array size ROWSxCOLS (default 64x64)")
-    p.add_argument("--mode", choices=("paper", "scalesim", "rtl"), default="paper")
+    p.add_argument("--mode", choices=MODES, default="paper")
     p.add_argument(
         "--hardware",
         choices=("Systolic", "FuSe"),

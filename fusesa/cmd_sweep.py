@@ -9,7 +9,7 @@ import csv
 import sys
 from pathlib import Path
 
-from fusesa.cmd_latency import add_clock_args
+from fusesa.cmd_latency import MODES, add_clock_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="comma-separated array sizes, N or RxC (default 8,16,32,64,128,256)",
     )
     p.add_argument("--networks", nargs="+", default=None, help="default: the 5 table networks")
-    p.add_argument("--mode", choices=("paper", "scalesim", "rtl"), default="paper")
+    p.add_argument("--mode", choices=MODES, default="paper")
     p.add_argument("--out", type=Path, default=Path("build/sweep"), help="output directory")
     p.add_argument("--no-plots", action="store_true", help="write the CSV only")
     add_clock_args(p, synth_dir=True)

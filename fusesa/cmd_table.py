@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from fusesa.cmd_latency import add_clock_args, clocks_from_args
+from fusesa.cmd_latency import MODES, add_clock_args, clocks_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "table", help="the 25-row FLOPs/params/speedup table vs the paper's (seed) values"
     )
     p.add_argument("--array", default="64x64", help="array size ROWSxCOLS (default 64x64)")
-    p.add_argument("--mode", choices=("paper", "scalesim", "rtl"), default="paper")
+    p.add_argument("--mode", choices=MODES, default="paper")
     p.add_argument(
         "--networks", nargs="+", default=None, help="subset of networks (default: the 5 table nets)"
     )

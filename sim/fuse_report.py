@@ -4,9 +4,14 @@
 ``compare_depthwise`` takes the ``index``-th KxK depthwise conv of MobileNetV2 (baseline) and
 the matching 1xK + Kx1 pair of MobileNetV2-FuSe-Half (``C/2`` channels each), scales channels
 and input size down so RTL simulation stays short, runs both on each array size through
-``sim.run_layer`` (baseline: one single-column GEMM per channel; FuSe: FuSe mode), checks the
+``sim.run_layers`` (baseline: one single-column GEMM per channel; FuSe: FuSe mode), checks the
 integer outputs against torch, and returns measured cycles, RTL-model cycles and the paper
 model's cycles for the same scaled layers.
+
+``backend="accel"`` (the default, as ``run_layer``): each layer is one program on the
+accelerator top, the three layers of one array size run in one simulator process, measured =
+``cnt_total``, model = ``sw.latency`` mode ``rtl`` (``accel_*_cycles + 2``).
+``backend="array"``: the bare array, model = mode ``rtl-array``.
 """
 
 from __future__ import annotations
@@ -17,8 +22,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from hw.config import ArrayConfig
-from sim.layers import run_layer
-from sw.latency.rtl import depthwise_baseline_cycles, fuse_conv_cycles
+from sim.layers import BACKENDS, run_layers
+from sw.latency.rtl import (
+    ACCEL_COMMAND_OVERHEAD,
+    accel_depthwise_baseline_cycles,
+    accel_fuse_conv_cycles,
+    depthwise_baseline_cycles,
+    fuse_conv_cycles,
+)
 
 __all__ = ["DepthwiseComparison", "compare_depthwise", "mobilenet_v2_depthwise"]
 
@@ -35,6 +46,7 @@ class DepthwiseComparison:
     fuse_paper: int
     outputs_exact: bool
     sim_seconds: float
+    backend: str = "accel"
 
     @property
     def speedup(self) -> float:
@@ -112,9 +124,18 @@ def compare_depthwise(
     simulator: str = "verilator",
     seed: int = 0,
     progress=print,
+    backend: str = "accel",
 ) -> list[DepthwiseComparison]:
     import torch
 
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+    if backend == "accel":
+        halt = ACCEL_COMMAND_OVERHEAD
+        baseline_model, fuse_model = accel_depthwise_baseline_cycles, accel_fuse_conv_cycles
+    else:
+        halt = 0
+        baseline_model, fuse_model = depthwise_baseline_cycles, fuse_conv_cycles
     if channels < 2 or channels % 2:
         raise ValueError(
             f"channels must be an even number >= 2 (Half splits them), not {channels!r}"
@@ -138,15 +159,12 @@ def compare_depthwise(
     for rows_, cols_ in arrays:
         cfg = ArrayConfig(rows=rows_, cols=cols_)
         progress(
-            f"[fuse-report] {rows_}x{cols_}: baseline depthwise ({channels} channel GEMMs) ..."
+            f"[fuse-report] {rows_}x{cols_} ({backend}): baseline depthwise ({channels} channel "
+            f"GEMMs), FuSe Half (1x{k[1]} + {k[0]}x1 on {channels // 2} channels each) ..."
         )
         t0 = time.perf_counter()
-        rb = run_layer(base, x, cfg, simulator, depthwise="baseline")
-        progress(
-            f"[fuse-report] {rows_}x{cols_}: FuSe Half (1x{k[1]} + {k[0]}x1 on {channels // 2} channels each) ..."
-        )
-        rr = run_layer(row, xr, cfg, simulator, depthwise="fuse")
-        rc = run_layer(col, xc, cfg, simulator, depthwise="fuse")
+        items = [(base, x, "baseline"), (row, xr, "fuse"), (col, xc, "fuse")]
+        rb, rr, rc = run_layers(items, cfg, simulator, backend=backend)
         secs = time.perf_counter() - t0
         exact = (
             np.array_equal(rb.output, _torch_int(base, x))
@@ -154,7 +172,7 @@ def compare_depthwise(
             and np.array_equal(rc.output, _torch_int(col, xc))
         )
         shape = dict(n=1, h=size, w=size)
-        b_model = depthwise_baseline_cycles(
+        b_model = halt + baseline_model(
             ch=channels,
             kernel=k,
             stride=base.stride,
@@ -164,7 +182,8 @@ def compare_depthwise(
             **shape,
         )
         f_model = sum(
-            fuse_conv_cycles(
+            halt
+            + fuse_model(
                 ch=channels // 2,
                 kernel=c.kernel_size,
                 stride=c.stride,
@@ -188,6 +207,7 @@ def compare_depthwise(
                 + _paper(col, xc, rows_, cols_, "FuSe"),
                 outputs_exact=exact,
                 sim_seconds=secs,
+                backend=backend,
             )
         )
     return out

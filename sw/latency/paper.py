@@ -22,8 +22,11 @@ of being skipped; the hooks are removed afterwards.
 
 ``mode="scalesim"`` costs GEMMs (and depthwise sub-GEMMs) with SCALE-Sim's WS closed form
 instead (``sw.latency.scalesim``); FuSe 1-D layers keep the paper's FuSe formula there.
-``mode="rtl"`` costs every layer with the exact cycle model of fusesa's own array
-(``sw.latency.rtl.rtl_layer_cycles``: WS GEMM, per-channel baseline depthwise, FuSe mode).
+``mode="rtl"`` costs every layer with the exact cycle model of fusesa's own accelerator: each
+layer one program on ``hw.accel`` (its commands + ``HALT``, as ``sim.run_layer`` runs it;
+``sw.latency.rtl.accel_layer_program_cycles``: WS GEMM, per-channel baseline depthwise, FuSe
+mode, plus the sequencer's per-command and per-program cycles). ``mode="rtl-array"`` keeps the
+bare array's counts (``sw.latency.rtl.rtl_layer_cycles``, ``run_layer(..., backend="array")``).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from torch import nn
 from sw.latency.records import LatencyReport, LayerLatency, with_shares
 
 HARDWARE: tuple[str, ...] = ("Systolic", "FuSe")
-MODES: tuple[str, ...] = ("paper", "scalesim", "rtl")
+MODES: tuple[str, ...] = ("paper", "scalesim", "rtl", "rtl-array")
 
 
 def _check_array(arr_x: int, arr_y: int) -> None:
@@ -146,6 +149,10 @@ def layer_cycles(
     """Cycles of one traced layer call (its ``cycles`` field is ignored) on an
     ``arr_x x arr_y`` array of type ``hardware`` in latency ``mode``."""
     if mode == "rtl":
+        from sw.latency.rtl import accel_layer_program_cycles
+
+        return accel_layer_program_cycles(layer, arr_x, arr_y, hardware)
+    if mode == "rtl-array":
         from sw.latency.rtl import rtl_layer_cycles
 
         return rtl_layer_cycles(layer, arr_x, arr_y, hardware)

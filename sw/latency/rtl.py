@@ -1,4 +1,7 @@
-"""RTL-exact cycle model of fusesa's own array (SPEC 4, mode ``rtl``).
+"""RTL-exact cycle model of fusesa's own hardware (SPEC 4): mode ``rtl`` counts the accelerator
+top (``hw.accel``: each layer one program, its commands + ``HALT``, as ``sim.run_layer`` runs it;
+``accel_layer_program_cycles``), mode ``rtl-array`` the bare array driven cycle by cycle
+(``sim.run_layer(..., backend="array")``; ``rtl_layer_cycles``). The bare-array terms come first.
 
 Weight-stationary GEMM ``Y[M x N] = X[M x Kr] @ W[Kr x N]`` on an ``R x C`` array
 (``hw.top.ArrayTop`` driven by the schedule of ``sw.mapping.gemm``):
@@ -65,6 +68,9 @@ commands + ``HALT``, ``ACCEL_COMMAND_OVERHEAD`` cycles):
 - depthwise baseline: ``Ch * accel_gemm_cycles(N*Ho*Wo, kh*kw, 1)`` (one command per channel);
 - depthwise 1xK / Kx1 in FuSe mode: ``accel_fuse_cycles(L, J, K)`` (``accel_fuse_conv_cycles``).
 
+A layer run alone (``sim.run_layer``, latency mode ``rtl``) is one program: its commands plus
+``HALT`` (``accel_layer_program_cycles = accel_layer_cycles + 2``).
+
 Of those, ``cnt_busy = sum(folds * M)`` over GEMMs plus ``folds * (C + K - 1)`` over FUSEs (an activation row enters the array) and
 ``cnt_stall`` = the other RUN cycles, so ``total = busy + stall + 2 * commands``.
 """
@@ -93,6 +99,7 @@ __all__ = [
     "accel_fuse_conv_cycles",
     "accel_depthwise_baseline_cycles",
     "accel_layer_cycles",
+    "accel_layer_program_cycles",
 ]
 
 #: cycles every accelerator command spends in FETCH + DECODE (``hw.accel``)
@@ -274,3 +281,9 @@ def accel_layer_cycles(layer, rows: int, cols: int, hardware: str) -> int:
     fuse = kind in ("fuse_row", "fuse_col") and hardware == "FuSe"
     commands = 1 if kind in ("conv", "pointwise", "linear") or fuse else layer.out_channels
     return rtl_layer_cycles(layer, rows, cols, hardware) + commands * (ACCEL_COMMAND_OVERHEAD + 1)
+
+
+def accel_layer_program_cycles(layer, rows: int, cols: int, hardware: str) -> int:
+    """``cnt_total`` of one traced layer run alone on the accelerator top (latency mode
+    ``rtl``, ``sim.run_layer``): its commands (``accel_layer_cycles``) + ``HALT``."""
+    return accel_layer_cycles(layer, rows, cols, hardware) + ACCEL_COMMAND_OVERHEAD

@@ -23,16 +23,23 @@ A bias is added by the host after read-back (int64), as ``sim.run_layer`` does.
 
 Layouts: ``hw.isa.Gemm`` and ``hw.isa.Fuse``. Anything that does not fit raises ``ValueError``
 naming the job (or layer) and the ``ArrayConfig`` depth.
+
+Memory sizing: ``unbounded(cfg)`` is ``cfg`` with every memory at the largest depth
+``hw.isa`` addresses (``MAX_DEPTH``), so a program compiled against it checks only the field
+ranges; ``AccelProgram.needs`` says how many words of each memory it uses, ``fit_memories``
+grows a configuration's depths (to powers of two) until given programs fit and
+``AccelProgram.retarget`` re-checks and re-encodes a program for it (``sim.run_layer`` does this:
+a layer runs as one program whatever its size).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import ceil
 
 import numpy as np
 
-from hw.config import ArrayConfig
+from hw.config import DEPTH_FIELDS, ArrayConfig
 from hw.isa import Command, Fuse, Gemm, Halt, check_command, encode_program
 from sw.mapping.fuse import depthwise_lines, lines_to_output
 from sw.mapping.gemm import pack_lanes, unpack_lanes
@@ -50,7 +57,13 @@ __all__ = [
     "gemm_command",
     "fuse_command",
     "DEPTHWISE_MAPPINGS",
+    "MAX_DEPTH",
+    "unbounded",
+    "fit_memories",
 ]
+
+#: the deepest memory ``hw.isa``'s 20-bit address fields reach (= ``ArrayConfig``'s limit)
+MAX_DEPTH = 1 << 20
 
 DEPTHWISE_MAPPINGS = ("auto", "fuse", "baseline")
 
@@ -99,6 +112,30 @@ class AccelProgram:
     weight: dict[int, int] = field(default_factory=dict)
     placements: list[Placement] = field(default_factory=list)
     layers: list[LayerPlan] = field(default_factory=list)
+    act_words: int = 0  # activation words used (0 .. act_words - 1)
+    weight_words: int = 0  # weight words used
+
+    @property
+    def needs(self) -> dict[str, int]:
+        """Words of each memory the program uses, by ``ArrayConfig`` depth field."""
+        return {
+            "act_depth": self.act_words,
+            "weight_depth": self.weight_words,
+            "acc_depth": self.acc_words_used,
+            "cmd_depth": len(self.commands),
+        }
+
+    def retarget(self, cfg: ArrayConfig) -> AccelProgram:
+        """This program for ``cfg`` (same array, other memory depths): every command checked
+        against ``cfg``'s depths and re-encoded (``ValueError`` naming the command and field
+        if one does not fit)."""
+        for f in ("rows", "cols", "act_width", "weight_width", "acc_width", "max_kernel", "fuse"):
+            if getattr(cfg, f) != getattr(self.cfg, f):
+                raise ValueError(
+                    f"retarget changes only memory depths, not ArrayConfig.{f} "
+                    f"({getattr(self.cfg, f)!r} -> {getattr(cfg, f)!r})"
+                )
+        return replace(self, cfg=cfg, words=encode_program(self.commands, cfg))
 
     @property
     def gemms(self) -> list[GemmPlacement]:
@@ -287,6 +324,7 @@ class ProgramBuilder:
     def build(self) -> AccelProgram:
         self.prog.commands.append(Halt())
         self.prog.words = encode_program(self.prog.commands, self.cfg)
+        self.prog.act_words, self.prog.weight_words = self.a_next, self.w_next
         return self.prog
 
 
@@ -432,3 +470,25 @@ def compile_layers(
     prog = b.build()
     prog.layers = plans
     return prog
+
+
+def unbounded(cfg: ArrayConfig) -> ArrayConfig:
+    """``cfg`` with every memory at ``MAX_DEPTH`` words: compiling against it checks only the
+    command fields (a program too big even for that raises ``ValueError``)."""
+    return replace(cfg, **{f: MAX_DEPTH for f in DEPTH_FIELDS})
+
+
+def fit_memories(cfg: ArrayConfig, programs: list[AccelProgram]) -> ArrayConfig:
+    """``cfg`` with each memory depth kept if every program fits it, else grown to the next
+    power of two that holds the largest need (at most ``MAX_DEPTH``)."""
+    grown = {}
+    for f in DEPTH_FIELDS:
+        need = max((p.needs[f] for p in programs), default=0)
+        have = getattr(cfg, f)
+        if need > have:
+            if need > MAX_DEPTH:
+                raise ValueError(
+                    f"a program needs {need} words of {f}; hw.isa addresses at most {MAX_DEPTH}"
+                )
+            grown[f] = max(have, 1 << (need - 1).bit_length())
+    return replace(cfg, **grown) if grown else cfg

@@ -1,11 +1,25 @@
-"""Whole layers through the accelerator top (``sw.mapping.accel.compile_layers``,
-``sim.accel.accel_layers``, ``sim.run_layer(backend="accel")``) on Verilator (Icarus at one
-size): conv via host im2col, pointwise, Linear with bias, the per-channel depthwise baseline and
-FuSe 1xK / Kx1 folds, back to back in ONE program (GEMM <-> FuSe mode switches). Outputs ==
-torch ``F.conv2d`` / ``F.linear`` in float64 on integer values, exactly; ``cnt_total`` == the
-``sw.latency.rtl`` accelerator formulas, exactly."""
+"""Whole layers on the accelerator top (``hw.accel``): ``sim.run_layer`` / ``run_layers`` (the
+default ``backend="accel"``: each layer its own program) and ``sim.accel.accel_layers`` (all the
+layers back to back in ONE program, GEMM <-> FuSe mode switches without draining).
+
+Every mapping: multi-fold GEMM (conv via host im2col, Linear with bias, pointwise with batch 2),
+3x3 conv with stride and padding, a rectangular kernel, the per-channel depthwise baseline
+3x3 / 5x5 with stride, FuSe 1xK and Kx1 with stride and padding up to ``max_kernel``, and a
+1x1 depthwise (FuSe with K = 1). Outputs == torch (float64 on integer values, exact below
+2**53) exactly, as int64; ``cycles`` (the ``cnt_total`` counter) == the documented formulas of
+``sw.latency.rtl`` exactly, ``busy`` too.
+
+Cost: every (simulator, array) runs two simulator processes (the layers as separate programs
+in one process, then as one program), 500 to 3,700 cycles each (most at 1x1). Icarus: all six
+shapes in the default run (~2 s of startup per process, ~1 k cycles/s, an 8x8 build ~4 s).
+Verilator: the five shapes below 8x8 share the builds of ``tests/sim/test_accel_rtl.py``
+(same ``DEPTHS``) and run in ~2 s each; 8x8 would need a Verilator build of its own (20-50 s)
+for a shape the Icarus run already covers, so it is ``slow``.
+"""
 
 from __future__ import annotations
+
+from math import ceil
 
 import numpy as np
 import pytest
@@ -13,155 +27,209 @@ import torch
 import torch.nn.functional as F
 
 from hw.config import ArrayConfig
-from sim import run_layer
+from sim import run_layer, run_layers
 from sim.accel import accel_layers
 from sw.latency.rtl import (
     ACCEL_COMMAND_OVERHEAD,
     accel_depthwise_baseline_cycles,
     accel_fuse_conv_cycles,
     accel_gemm_cycles,
+    gemm_folds,
 )
 from sw.mapping.accel import LayerSpec
 from tests.conftest import sim_params
 
-DEPTHS = dict(act_depth=2048, weight_depth=512, acc_depth=1024, cmd_depth=32)
-ARRAYS = [(1, 1), (2, 2), (3, 5), (6, 3), (4, 4)]
+DEPTHS = dict(act_depth=2048, weight_depth=512, acc_depth=1024, cmd_depth=32)  # shared builds
 
 
 def _out(size, k, s, p):
     return (size + 2 * p - k) // s + 1
 
 
-def _torch_ref(spec: LayerSpec, x: np.ndarray) -> np.ndarray:
-    xt = torch.tensor(x, dtype=torch.float64)
-    wt = torch.tensor(spec.weight, dtype=torch.float64)
-    bt = None if spec.bias is None else torch.tensor(spec.bias, dtype=torch.float64)
-    if spec.linear:
-        y = F.linear(xt, wt, bt)
-    else:
-        y = F.conv2d(xt, wt, bt, spec.stride, spec.padding, groups=spec.groups)
-    return y.numpy().astype(np.int64)
+class Case:
+    """One torch layer with its input and what the accelerator must do with it."""
+
+    def __init__(self, layer, x, mapping, commands, cycles, busy):
+        self.layer, self.x, self.mapping = layer, x, mapping
+        self.commands = commands  # commands of the layer (HALT excluded)
+        self.cycles = cycles  # (R, C) -> cycles of the layer's commands (HALT excluded)
+        self.busy = busy  # (R, C) -> cnt_busy
+
+    @property
+    def name(self) -> str:
+        return repr(self.layer)
+
+    def spec(self) -> LayerSpec:
+        layer = self.layer
+        w = layer.weight.detach().numpy().astype(np.int64)
+        b = None if layer.bias is None else layer.bias.detach().numpy().astype(np.int64)
+        if isinstance(layer, torch.nn.Linear):
+            return LayerSpec(w, b, linear=True, name=self.name)
+        return LayerSpec(
+            w, b, tuple(layer.stride), tuple(layer.padding), layer.groups, name=self.name
+        )
+
+    def expected(self) -> np.ndarray:
+        layer, x = self.layer, self.x.double()
+        w = layer.weight.double()
+        b = None if layer.bias is None else layer.bias.double()
+        if isinstance(layer, torch.nn.Linear):
+            y = F.linear(x, w, b)
+        else:
+            y = F.conv2d(x, w, b, layer.stride, layer.padding, 1, layer.groups)
+        return y.detach().numpy().astype(np.int64)
 
 
-def _layers(rng, max_kernel: int):
-    """(spec, input, accelerator cycles of its commands, expected mapping) per layer."""
+def _int_(layer, gen, bias_range=1000):
+    with torch.no_grad():
+        layer.weight.copy_(torch.randint(-128, 128, layer.weight.shape, generator=gen))
+        if layer.bias is not None:
+            layer.bias.copy_(
+                torch.randint(-bias_range, bias_range, layer.bias.shape, generator=gen)
+            )
+    return layer
 
-    def ints(*shape, lo=-128, hi=128):
-        return rng.integers(lo, hi, shape)
 
-    out = []
-    # conv 3x3, stride 2, padding 1 (im2col GEMM)
-    x, w = ints(1, 3, 6, 6), ints(4, 3, 3, 3)
-    ho = _out(6, 3, 2, 1)
-    out.append((LayerSpec(w, ints(4, lo=-1000, hi=1000), (2, 2), (1, 1), name="conv3x3"), x))
-    out[-1] += (lambda R, C: accel_gemm_cycles(ho * ho, 27, 4, R, C), "gemm")
-    # pointwise
-    x, w = ints(1, 4, 4, 4), ints(5, 4, 1, 1)
-    out.append((LayerSpec(w, name="pointwise"), x, lambda R, C: accel_gemm_cycles(16, 4, 5, R, C)))
-    out[-1] += ("gemm",)
-    # Linear with bias
-    x, w = ints(3, 10), ints(6, 10)
-    spec = LayerSpec(w, ints(6, lo=-5000, hi=5000), linear=True, name="linear")
-    out.append((spec, x, lambda R, C: accel_gemm_cycles(3, 10, 6, R, C), "gemm"))
-    # depthwise baseline 3x3 (stride 1, pad 1) and 5x5 (stride 2, pad 2)
-    for k, s, p, hw in ((3, 1, 1, 4), (5, 2, 2, 5)):
-        x, w = ints(1, 2, hw, hw), ints(2, 1, k, k)
-        spec = LayerSpec(w, None, (s, s), (p, p), groups=2, name=f"dw{k}x{k}")
+def _gemm_case(layer, x, M, Kr, N):
+    return Case(
+        layer,
+        x,
+        "gemm",
+        1,
+        lambda R, C: accel_gemm_cycles(M, Kr, N, R, C),
+        lambda R, C: M * gemm_folds(Kr, N, R, C),
+    )
 
-        def cyc(R, C, k=k, s=s, p=p, hw=hw):
-            return accel_depthwise_baseline_cycles(1, 2, hw, hw, (k, k), (s, s), (p, p), R, C)
 
-        out.append((spec, x, cyc, "depthwise-baseline"))
-    # FuSe 1x3 stride (2, 2) pad (0, 1); 5x1 stride (1, 2) pad (2, 0); 1xK_max pad (0, K//2)
+def _baseline_case(layer, x):
+    n, c, h, w = x.shape
+    k, s, p = tuple(layer.kernel_size), tuple(layer.stride), tuple(layer.padding)
+    m = n * _out(h, k[0], s[0], p[0]) * _out(w, k[1], s[1], p[1])
+    return Case(
+        layer,
+        x,
+        "depthwise-baseline",
+        c,
+        lambda R, C: accel_depthwise_baseline_cycles(n, c, h, w, k, s, p, R, C),
+        lambda R, C: c * m * gemm_folds(k[0] * k[1], 1, R, C),
+    )
+
+
+def _fuse_case(layer, x):
+    n, c, h, w = x.shape
+    k, s, p = tuple(layer.kernel_size), tuple(layer.stride), tuple(layer.padding)
+    if k[0] == 1:  # 1xK: lines = rows kept by the stride across, positions along at stride 1
+        lines, positions, K = n * c * _out(h, 1, s[0], p[0]), w + 2 * p[1] - k[1] + 1, k[1]
+    else:  # Kx1: the same on the transposed image
+        lines, positions, K = n * c * _out(w, 1, s[1], p[1]), h + 2 * p[0] - k[0] + 1, k[0]
+
+    def busy(R, C):
+        return ceil(lines / R) * ceil(positions / C) * (C + K - 1)
+
+    return Case(
+        layer,
+        x,
+        "fuse",
+        1,
+        lambda R, C: accel_fuse_conv_cycles(n, c, h, w, k, s, p, R, C),
+        busy,
+    )
+
+
+def _cases(seed: int, max_kernel: int) -> list[Case]:
+    """Every mapping, ordered so that GEMM and FUSE commands alternate in one program."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def ints(*shape):
+        return torch.randint(-128, 128, shape, generator=gen).float()
+
+    def dw(c, k, s, p, bias=False):
+        return _int_(torch.nn.Conv2d(c, c, k, stride=s, padding=p, groups=c, bias=bias), gen)
+
     km = max_kernel
-    for kern, s, p, shape in (
-        ((1, 3), (2, 2), (0, 1), (1, 3, 5, 6)),
-        ((5, 1), (1, 2), (2, 0), (1, 2, 6, 5)),
-        ((1, km), (1, 1), (0, km // 2), (1, 2, 3, 6)),
-    ):
-        c = shape[1]
-        x, w = ints(*shape), ints(c, 1, *kern)
-        spec = LayerSpec(w, ints(c, lo=-9, hi=9), s, p, groups=c, name=f"fuse{kern[0]}x{kern[1]}")
+    lin = _int_(torch.nn.Linear(11, 9), gen, 5000)
+    conv = _int_(torch.nn.Conv2d(3, 4, 3, stride=2, padding=1), gen)
+    rect = _int_(torch.nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 0), bias=False), gen)
+    pw = _int_(torch.nn.Conv2d(4, 5, 1, bias=False), gen)
+    return [
+        _gemm_case(lin, ints(4, 11), 4, 11, 9),  # Linear with bias, row and column folds
+        _fuse_case(dw(3, (1, 3), (2, 2), (0, 1), bias=True), ints(1, 3, 5, 6)),
+        _gemm_case(conv, ints(1, 3, 6, 6), 9, 27, 4),  # 3x3 s2 p1 (im2col), bias
+        _fuse_case(dw(2, (5, 1), (1, 2), (2, 0)), ints(1, 2, 6, 5)),
+        _baseline_case(dw(2, 3, 1, 1), ints(1, 2, 4, 4)),
+        _fuse_case(dw(2, (1, km), 1, (0, km // 2)), ints(1, 2, 3, 6)),
+        _gemm_case(rect, ints(1, 2, 5, 3), 3 * 2, 12, 3),  # (3, 2) kernel, stride (2, 1)
+        _fuse_case(dw(2, (km, 1), (2, 1), (km // 2, 0)), ints(1, 2, 5, 2)),
+        _baseline_case(dw(2, 5, 2, 2), ints(1, 2, 5, 5)),
+        _fuse_case(dw(2, 1, 1, 0), ints(1, 2, 2, 3)),  # 1x1 depthwise: FuSe with K = 1
+        _gemm_case(pw, ints(2, 4, 3, 3), 18, 4, 5),  # pointwise, batch 2
+    ]
 
-        def cyc(R, C, kern=kern, s=s, p=p, shape=shape):
-            return accel_fuse_conv_cycles(1, shape[1], *shape[2:], kern, s, p, R, C)
 
-        out.append((spec, x, cyc, "fuse"))
+ARRAYS = [(1, 1), (2, 2), (3, 5), (6, 3), (4, 4), (8, 8)]
+
+
+def _matrix():
+    out = []
+    for p in sim_params():
+        sim = p.values[0]
+        for a in ARRAYS:
+            slow = sim == "verilator" and a == (8, 8)  # its own 20-50 s build
+            marks = [*p.marks, pytest.mark.slow] if slow else p.marks
+            out.append(pytest.param(sim, a, marks=marks, id=f"{sim}-{a[0]}x{a[1]}"))
     return out
 
 
-#: Icarus runs the accelerator top slowly (docs/accelerator.md): one size there, all on Verilator
-SIM_ARRAYS = [
-    pytest.param(p.values[0], a, marks=p.marks, id=f"{p.id}-{a[0]}x{a[1]}")
-    for p in sim_params()
-    for a in ARRAYS
-    if p.values[0] == "verilator" or a == (2, 2)
-]
-
-
-@pytest.mark.parametrize("simulator, array", SIM_ARRAYS)
-def test_accel_layers_program_exact(simulator, array, require_simulator):
+@pytest.mark.parametrize("simulator, array", _matrix())
+def test_every_mapping_on_the_accelerator_exact(simulator, array, require_simulator):
     require_simulator(simulator)
     rows, cols = array
     cfg = ArrayConfig(rows=rows, cols=cols, **DEPTHS)
-    layers = _layers(np.random.default_rng(rows * 7 + cols), cfg.max_kernel)
-    run = accel_layers([(spec, x) for spec, x, *_ in layers], cfg, simulator)
-    for y, plan, (spec, x, _, mapping) in zip(run.outputs, run.program.layers, layers, strict=True):
-        assert plan.mapping == mapping, spec.name
-        np.testing.assert_array_equal(y, _torch_ref(spec, x), err_msg=spec.name)
-    expected = sum(cyc(rows, cols) for *_, cyc, _ in layers) + ACCEL_COMMAND_OVERHEAD
-    assert run.cycles == expected
+    cases = _cases(rows * 7 + cols, cfg.max_kernel)
+    # each layer its own program (what run_layer does), all in one simulator process
+    results = run_layers([(c.layer, c.x) for c in cases], cfg, simulator)
+    for case, res in zip(cases, results, strict=True):
+        np.testing.assert_array_equal(res.output, case.expected(), err_msg=case.name)
+        assert res.output.dtype == np.int64
+        assert (res.mapping, res.jobs) == (case.mapping, case.commands), case.name
+        assert res.cycles == case.cycles(rows, cols) + ACCEL_COMMAND_OVERHEAD, case.name
+        assert res.busy == case.busy(rows, cols), case.name
+        assert res.cycles == res.busy + res.stall + ACCEL_COMMAND_OVERHEAD * (case.commands + 1)
+        assert res.config == cfg  # the layers fit DEPTHS: nothing grown
+    # the same layers back to back in ONE program: GEMM and FUSE commands alternate
+    run = accel_layers([(c.spec(), c.x.numpy()) for c in cases], cfg, simulator)
+    for y, plan, case in zip(run.outputs, run.program.layers, cases, strict=True):
+        assert plan.mapping == case.mapping, case.name
+        np.testing.assert_array_equal(y, case.expected(), err_msg=case.name)
+    modes = [plan.mapping == "fuse" for plan in run.program.layers]
+    switches = sum(modes[i] != modes[i + 1] for i in range(len(modes) - 1))
+    assert switches == 10  # GEMM <-> FUSE mode switches inside the one run
+    assert run.cycles == sum(c.cycles(rows, cols) for c in cases) + ACCEL_COMMAND_OVERHEAD
+    assert run.busy == sum(c.busy(rows, cols) for c in cases)
 
 
-def _slow_on_icarus():
-    return [
-        pytest.param(*p.values, marks=[*p.marks, pytest.mark.slow], id=p.id)
-        if p.id == "icarus"
-        else p
-        for p in sim_params()
-    ]
-
-
-@pytest.mark.parametrize("simulator", _slow_on_icarus())
-def test_run_layer_accel_backend(simulator, require_simulator):
-    """``run_layer(..., backend="accel")``: torch layers, same outputs and mappings as the
-    array backend, cycles = the layer's commands + HALT."""
-    require_simulator(simulator)
-    rows, cols = 3, 5
-    cfg = ArrayConfig(rows=rows, cols=cols, **DEPTHS)
-    torch.manual_seed(0)
-    conv = torch.nn.Conv2d(3, 5, 3, stride=2, padding=1)
-    dw = torch.nn.Conv2d(4, 4, (1, 5), stride=(1, 2), padding=(0, 2), groups=4, bias=False)
-    lin = torch.nn.Linear(7, 3)
-    with torch.no_grad():
-        for layer in (conv, dw, lin):
-            layer.weight.copy_(torch.randint(-128, 128, layer.weight.shape))
-            if layer.bias is not None:
-                layer.bias.copy_(torch.randint(-500, 500, layer.bias.shape))
-    cases = [
-        (conv, torch.randint(-128, 128, (1, 3, 5, 5)), "gemm", "auto"),
-        (dw, torch.randint(-128, 128, (1, 4, 3, 7)), "fuse", "auto"),
-        (dw, torch.randint(-128, 128, (1, 4, 3, 7)), "depthwise-baseline", "baseline"),
-        (lin, torch.randint(-128, 128, (2, 7)), "gemm", "auto"),
-    ]
-    for layer, x, mapping, depthwise in cases:
-        res = run_layer(layer, x.float(), cfg, simulator, depthwise=depthwise, backend="accel")
-        with torch.no_grad():
-            ref = layer.double()(x.double()).numpy().astype(np.int64)
-            layer.float()
-        np.testing.assert_array_equal(res.output, ref)
-        assert res.mapping == mapping
-        if mapping == "gemm" and isinstance(layer, torch.nn.Linear):
-            expected = accel_gemm_cycles(2, 7, 3, rows, cols)
-        elif mapping == "gemm":
-            expected = accel_gemm_cycles(9, 27, 5, rows, cols)
-        elif mapping == "fuse":
-            expected = accel_fuse_conv_cycles(1, 4, 3, 7, (1, 5), (1, 2), (0, 2), rows, cols)
-        else:
-            expected = accel_depthwise_baseline_cycles(
-                1, 4, 3, 7, (1, 5), (1, 2), (0, 2), rows, cols
-            )
-        assert res.cycles == expected + ACCEL_COMMAND_OVERHEAD, mapping
+@pytest.mark.icarus
+def test_run_layer_grows_memories_to_fit(require_simulator):
+    """A layer bigger than ``cfg``'s memories still runs as one program: the depths grow to
+    the next power of two (``LayerResult.config``), the cycles do not change. Here the 40
+    per-channel GEMM commands of a baseline depthwise layer (+ HALT) overflow
+    ``cmd_depth=32`` (an Icarus build is cheap; Verilator would build for ~40 s)."""
+    require_simulator("icarus")
+    cfg = ArrayConfig(rows=2, cols=2, **DEPTHS)
+    gen = torch.Generator().manual_seed(5)
+    conv = _int_(torch.nn.Conv2d(40, 40, 3, groups=40), gen)
+    x = torch.randint(-128, 128, (1, 40, 3, 3), generator=gen).float()
+    res = run_layer(conv, x, cfg, "icarus", depthwise="baseline")
+    case = _baseline_case(conv, x)
+    np.testing.assert_array_equal(res.output, case.expected())
+    assert (res.mapping, res.jobs) == ("depthwise-baseline", 40)
+    assert res.cycles == case.cycles(2, 2) + ACCEL_COMMAND_OVERHEAD
+    assert res.config.cmd_depth == 64
+    assert (res.config.act_depth, res.config.weight_depth, res.config.acc_depth) == (
+        2048,
+        512,
+        1024,
+    )
 
 
 def test_compile_layers_errors_name_layer_and_memory():
@@ -176,3 +244,19 @@ def test_compile_layers_errors_name_layer_and_memory():
     fz = LayerSpec(np.ones((2, 1, 1, 9), dtype=np.int64), groups=2, name="fz")
     with pytest.raises(ValueError, match=r"fz: kernel length 9 exceeds .*max_kernel=7"):
         accel_layers([(fz, np.ones((1, 2, 3, 12)))], cfg, depthwise="fuse")
+
+
+def test_run_layer_too_big_for_one_program_names_the_field():
+    """Beyond what ``hw.isa`` can address (here: M > 65535 rows in one GEMM command) the
+    error names the command field and the way out (the bare array); nothing is simulated."""
+    lin = _int_(torch.nn.Linear(1, 1, bias=False), torch.Generator().manual_seed(0))
+    x = torch.zeros(70000, 1)
+    with pytest.raises(ValueError, match=r"Gemm\.m=70000 .*backend='array'"):
+        run_layer(lin, x, ArrayConfig(rows=2, cols=2), "icarus")
+
+
+def test_run_layer_rejects_bad_backend():
+    with pytest.raises(ValueError, match=r"backend must be one of .*'gpu'"):
+        run_layer(
+            torch.nn.Linear(1, 1), torch.zeros(1, 1), ArrayConfig(1, 1), "icarus", "auto", "gpu"
+        )

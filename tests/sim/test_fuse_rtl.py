@@ -1,6 +1,7 @@
 """FuSe mode regression: 1-D depthwise lines and PyTorch 1xK / Kx1 / KxK depthwise layers
-replayed on the RTL (FuSe mode and the baseline per-channel GEMM mapping on the same array),
-on Icarus and Verilator. Outputs == torch exactly; cycles == sw.latency.rtl exactly."""
+replayed on the bare array (``run_layer(..., backend="array")``; FuSe mode and the baseline
+per-channel GEMM mapping on the same array), on Icarus and Verilator. Outputs == torch
+exactly; cycles == sw.latency.rtl (the bare-array formulas) exactly."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ def test_rtl_torch_fuse_depthwise_exact(
     rows, cols = array
     cfg = ArrayConfig(rows=rows, cols=cols)
     conv, x = _dw_layer(c, kernel, stride, padding, hw, seed=rows * cols + c)
-    res = run_layer(conv, x, cfg, simulator)
+    res = run_layer(conv, x, cfg, simulator, backend="array")
     assert res.mapping == "fuse"
     np.testing.assert_array_equal(res.output, _torch_int(conv, x))
     s = (stride, stride)
@@ -126,7 +127,7 @@ def test_rtl_torch_baseline_depthwise_exact(
     require_simulator(simulator)
     cfg = ArrayConfig(rows=4, cols=3)
     conv, x = _dw_layer(c, kernel, stride, padding, hw, seed=c)
-    res = run_layer(conv, x, cfg, simulator, depthwise="baseline")
+    res = run_layer(conv, x, cfg, simulator, depthwise="baseline", backend="array")
     assert res.mapping == "depthwise-baseline" and res.jobs == c
     np.testing.assert_array_equal(res.output, _torch_int(conv, x))
     p = (padding, padding) if isinstance(padding, int) else padding

@@ -1,5 +1,6 @@
-"""cocotb regression: random int8 GEMMs and PyTorch convs replayed on the generated RTL, on
-Icarus and Verilator. Outputs == numpy/torch golden exactly; cycles == sw.latency.rtl."""
+"""cocotb regression: random int8 GEMMs and PyTorch convs replayed on the generated bare array
+(``hw.top``, ``run_layer(..., backend="array")``), on Icarus and Verilator. Outputs ==
+numpy/torch golden exactly; cycles == sw.latency.rtl (the bare-array formulas)."""
 
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ def test_rtl_torch_conv_exact(simulator, array, case, require_simulator):
     rows, cols = array
     cfg = ArrayConfig(rows=rows, cols=cols)
     conv, x = _int_conv_case(seed=rows + cols, **case)
-    res = run_layer(conv, x, cfg, simulator)
+    res = run_layer(conv, x, cfg, simulator, backend="array")
     with torch.no_grad():
         # float64 conv of integers below 2^53 is exact: an independent golden
         expect = (

@@ -69,10 +69,12 @@ def test_cli_parser_names_match_zoo_without_importing_torch():
     import sys
 
     from fusesa import cmd_latency
+    from sw.latency import MODES
     from sw.models.zoo import NETWORKS, VARIANTS
 
     assert sorted(cmd_latency.NETWORKS) == sorted(NETWORKS)
     assert cmd_latency.VARIANTS == VARIANTS
+    assert cmd_latency.MODES == MODES
     code = "import sys; from fusesa.cli import build_parser; build_parser(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
