@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import os
 import pickle
+import re
 import shutil
 import sys
 import tempfile
@@ -128,16 +129,64 @@ def _design_name(cfg: ArrayConfig, design: str) -> str:
     return cfg.accel_name if design == "accel" else cfg.name
 
 
+def _build_name(cfg: ArrayConfig, simulator: str, design: str) -> str:
+    name = _design_name(cfg, design)
+    if simulator == "icarus" and design == "accel" and not icarus_cycle_based(design):
+        name += "_event"
+    return name
+
+
+def icarus_cycle_based(design: str) -> bool:
+    """Whether Icarus runs ``design`` as the cycle-based rewrite of ``sim.cyclenet`` (the
+    accelerator, unless ``FUSESA_ICARUS_EVENT=1`` asks for the generated Verilog as is)."""
+    return design == "accel" and os.environ.get("FUSESA_ICARUS_EVENT", "0") != "1"
+
+
+def cycle_netlist(vpath: Path, top: str, out_dir: Path) -> Path:
+    """Flatten ``vpath`` with Yosys and rewrite it cycle-based (``sim.cyclenet``) into
+    ``out_dir/<top>.v``; returns that path."""
+    import subprocess
+
+    from sim.cyclenet import compile_json, yosys_script
+    from synth.tools import find_yosys
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Zero words of the memories' init blocks are dropped (the rewrite zeroes every memory
+    # anyway): parsing thousands of them is most of Yosys's time otherwise.
+    src = out_dir / "src.v"
+    zero_word = re.compile(r"^\s*[\w$\\.]+\s*\[\d+\]\s*=\s*\d+'h0+;\n", re.M)
+    src.write_text(zero_word.sub("", vpath.read_text()))
+    js = out_dir / f"{top}.json"
+    script = out_dir / "flatten.ys"
+    script.write_text(yosys_script(src.resolve(), top, js.resolve()))
+    log = out_dir / "yosys.log"
+    with open(log, "w") as fh:
+        res = subprocess.run(
+            [*find_yosys(), "-q", "-s", str(script.resolve())],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            cwd=out_dir,
+        )
+    if res.returncode != 0:
+        raise RuntimeError(f"Yosys flattening of {vpath} failed; see {log}")
+    net = compile_json(js, top)
+    out = out_dir / f"{top}.v"
+    out.write_text(net.text)
+    js.unlink()
+    return out
+
+
 def build(
     cfg: ArrayConfig, simulator: str, verbose: bool = False, design: str = "array"
 ) -> BuildInfo:
     """Generate and compile ``cfg``'s array (``design="array"``) or accelerator top
-    (``"accel"``) for ``simulator`` (cached); returns build info."""
+    (``"accel"``) for ``simulator`` (cached); returns build info. On Icarus the accelerator is
+    simulated as its cycle-based rewrite (``icarus_cycle_based``)."""
     from hw.gen import TOP_NAMES, write_outputs
 
     _check_simulator(simulator)
     _prepare_env(simulator)
-    name = _design_name(cfg, design)
+    name = _build_name(cfg, simulator, design)
     bdir = BUILD_ROOT / "sim" / simulator / name
     stamp = bdir / ".built"
     with _locked(bdir.parent / f".{name}.lock"):
@@ -152,6 +201,8 @@ def build(
             else []
         )
         sources = [vpath]
+        if simulator == "icarus" and icarus_cycle_based(design):
+            sources = [cycle_netlist(vpath, TOP_NAMES[design], bdir / "rtl" / "cycle")]
         if simulator == "verilator" and design == "accel":
             build_args += ACCEL_VERILATOR_ARGS
             vlt = bdir / "rtl" / "public.vlt"
