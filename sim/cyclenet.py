@@ -293,9 +293,7 @@ def compile_json(json_path: Path, top: str) -> CycleNetlist:
         if p["direction"] == "output":
             count(p["bits"], False, False, False)
     w.inline_set = {
-        v
-        for v in operands
-        if refs.get(v) == 1 and whole.get(v) and _inlinable(cells_of[v])
+        v for v in operands if refs.get(v) == 1 and whole.get(v) and _inlinable(cells_of[v])
     }
 
     def rhs(var: str) -> str:

