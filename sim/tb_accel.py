@@ -72,7 +72,8 @@ async def run_programs(dut):
     for _ in range(2):
         await FallingEdge(dut.clk)
     dut.rst.value = 0
-    await FallingEdge(dut.clk)
+    for _ in range(2):  # the bench top registers rst and start
+        await FallingEdge(dut.clk)
 
     results = []
     for job in jobs:
@@ -90,7 +91,7 @@ async def run_programs(dut):
         await FallingEdge(dut.clk)
         dut.start.value = 0
         t1 = time.perf_counter()
-        await with_timeout(RisingEdge(dut.done), job.timeout_cycles * PERIOD_NS, "ns")
+        await with_timeout(RisingEdge(dut.done), (job.timeout_cycles + 2) * PERIOD_NS, "ns")
         run_s = time.perf_counter() - t1
         await FallingEdge(dut.clk)
         t2 = time.perf_counter()
