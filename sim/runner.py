@@ -121,7 +121,9 @@ def _quiet_runner_logs() -> None:
 
 #: version of the build recipe below, kept in each build's stamp: a cached build made by an
 #: older recipe (other bench top, options) is rebuilt
-BUILD_RECIPE = "3: accel bench top fusesa_accel_tb (registered rst/start), Icarus cycle netlist"
+BUILD_RECIPE = (
+    "4: accel bench top fusesa_accel_tb (registered rst/start, ports public), Icarus cycle netlist"
+)
 
 #: Verilator options of the accelerator build (ACCELERATOR.md section 2, SPEC 8)
 ACCEL_VERILATOR_ARGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
@@ -209,9 +211,13 @@ def accel_tb_top(vpath: Path, top: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def accel_tb_vlt() -> str:
-    """Verilator control file of the bench top: its ports public, nothing inside."""
-    return f'`verilator_config\npublic_flat_rw -module "{ACCEL_TB_TOP}" -var "*"\n'
+def accel_tb_vlt(tb_text: str) -> str:
+    """Verilator control file of the bench top: its ports public, nothing else (a public
+    register, e.g. ``rst_q``, could be written through VPI at any time, so Verilator would
+    re-evaluate all the logic it drives in every ``eval``)."""
+    names = [n for *_, n in _ports(tb_text, ACCEL_TB_TOP)]
+    lines = [f'public_flat_rw -module "{ACCEL_TB_TOP}" -var "{n}"' for n in names]
+    return "`verilator_config\n" + "\n".join(lines) + "\n"
 
 
 def _get_runner(simulator: str, design: str):
@@ -333,7 +339,8 @@ def build(
             sources = [cycle_netlist(vpath, TOP_NAMES[design], bdir / "rtl" / "cycle")]
         if design == "accel":
             tb = bdir / "rtl" / f"{ACCEL_TB_TOP}.v"
-            _write_if_changed(tb, accel_tb_top(vpath, TOP_NAMES[design]))
+            tb_text = accel_tb_top(vpath, TOP_NAMES[design])
+            _write_if_changed(tb, tb_text)
             sources.append(tb)
             # the raw harness (benchmarks/harness) builds fusesa_accel itself with this file
             _write_if_changed(
@@ -342,7 +349,7 @@ def build(
         if simulator == "verilator" and design == "accel":
             build_args += accel_verilator_args()
             vlt = bdir / "rtl" / "tb_public.vlt"
-            _write_if_changed(vlt, accel_tb_vlt())
+            _write_if_changed(vlt, accel_tb_vlt(tb_text))
             sources.append(vlt)
         if trace_saif:
             build_args.append("--trace-saif")
