@@ -1,5 +1,5 @@
 """Simulation speed of the accelerator top (``hw.accel``): one large GEMM program run to
-``done`` with no per-cycle Python (backdoor load, one ``RisingEdge(done)`` wait), on
+``done`` with no per-cycle Python (bulk $readmemh load, one ``RisingEdge(done)`` wait), on
 Verilator (no global ``--public-flat-rw``, ``-O3 --x-assign fast --x-initial fast``) and
 Icarus. Prints build time, simulated cycles (from the hardware counter), run wall time
 (start -> done only) and load/read-back wall time.
@@ -114,7 +114,7 @@ def main() -> None:
             f"{sim:10s} {arr:6s} {b:>8s} {res.total:8d} {res.run_seconds:7.2f} "
             f"{res.total / res.run_seconds:9.0f} {res.load_seconds:7.2f} {wall:8.2f}"
         )
-    print("(run s: start -> done; load s: backdoor load + read-back; total s: whole process)")
+    print("(run s: start -> done; load s: bulk load + read-back; total s: whole process)")
 
 
 if __name__ == "__main__":

@@ -19,12 +19,14 @@ these memories are SRAM macros; this module is their simulation model.
 
 from __future__ import annotations
 
+import re
+
 from amaranth import ClockSignal, Instance, Module, Shape, Signal
 from amaranth.hdl import ShapeCastable
 from amaranth.lib.memory import Memory
 from amaranth.utils import ceil_log2
 
-__all__ = ["Ram", "RAM_MODULE", "RAM_VERILOG", "RAM_IMPLS"]
+__all__ = ["Ram", "RAM_MODULE", "RAM_VERILOG", "RAM_IMPLS", "strip_ram_init"]
 
 RAM_IMPLS = ("amaranth", "verilog")
 RAM_MODULE = "fusesa_ram"
@@ -45,10 +47,12 @@ module fusesa_ram #(
 );
   reg [WIDTH-1:0] mem [0:DEPTH-1];
   integer i, j, k;
+  // fusesa_ram:init-begin
   initial begin
     for (i = 0; i < DEPTH; i = i + 1) mem[i] = {WIDTH{1'b0}};
     r_data = {NR*WIDTH{1'b0}};
   end
+  // fusesa_ram:init-end
   always @(posedge clk) begin
     for (j = 0; j < NW; j = j + 1)
       if (w_en[j]) mem[w_addr[j*ABITS +: ABITS]] <= w_data[j*WIDTH +: WIDTH];
@@ -167,3 +171,9 @@ class Ram:
 def _bits(v):
     """The plain ``Value`` under a signal that may be a ``data`` view."""
     return v.as_value() if hasattr(v, "as_value") else v
+
+
+def strip_ram_init(verilog: str) -> str:
+    """``verilog`` without ``fusesa_ram``'s zeroing ``initial`` block (for flows that zero the
+    memories themselves, e.g. ``sim.cyclenet``: Yosys would unroll the loop word by word)."""
+    return re.sub(r"  // fusesa_ram:init-begin\n.*?  // fusesa_ram:init-end\n", "", verilog, flags=re.S)

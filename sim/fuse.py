@@ -8,6 +8,7 @@ import numpy as np
 
 from hw.config import ArrayConfig
 from sim.gemm import check_int_range
+from sim.records import ArrayJob, ArrayResult
 from sim.runner import run_bench
 from sw.mapping.fuse import FuseProgram, assemble_fuse_output, fuse_program
 from sw.mapping.gemm import unpack_lanes
@@ -24,16 +25,17 @@ class FuseResult:
     cycles: int  # first command to last valid output, inclusive (measured)
 
 
-def fuse_job(name: str, prog: FuseProgram, cfg: ArrayConfig) -> dict:
-    return {
-        "name": name,
-        "ports": FUSE_PORTS,
-        "static": {"mode": FUSE_MODE},
-        "commands": prog.packed(cfg.act_width, cfg.weight_width),
-        "n_outputs": prog.n_outputs,
-        "timeout_cycles": prog.cycles_driven + cfg.rows + 64,
-        "drain_cycles": cfg.rows + 2,
-    }
+def fuse_job(name: str, prog: FuseProgram, cfg: ArrayConfig) -> ArrayJob:
+    """The ``sim.tb_array`` job that replays FuSe program ``prog``."""
+    return ArrayJob(
+        name=name,
+        ports=FUSE_PORTS,
+        static={"mode": FUSE_MODE},
+        commands=prog.packed(cfg.act_width, cfg.weight_width),
+        n_outputs=prog.n_outputs,
+        timeout_cycles=prog.cycles_driven + cfg.rows + 64,
+        drain_cycles=cfg.rows + 2,
+    )
 
 
 def check_fuse_config(cfg: ArrayConfig, K: int, what: str) -> None:
@@ -55,12 +57,12 @@ def rtl_fuse(
     taps = check_int_range("FuSe taps", taps, cfg.weight_width)
     check_fuse_config(cfg, taps.shape[-1] if taps.ndim == 2 else 0, "rtl_fuse")
     prog = fuse_program(lines, taps, cfg.rows, cfg.cols)
-    res = run_bench(
+    res: ArrayResult = run_bench(
         cfg,
         simulator,
         "sim.tb_array",
         [fuse_job(f"fuse_{lines.shape[0]}x{lines.shape[1]}k{taps.shape[1]}", prog, cfg)],
     )[0]
-    words = [w for _, w in res["outputs"]]
+    words = [w for _, w in res.outputs]
     lanes = np.stack([unpack_lanes(w, cfg.cols, cfg.acc_width) for w in words])
-    return FuseResult(assemble_fuse_output(prog, lanes), res["outputs"][-1][0] + 1)
+    return FuseResult(assemble_fuse_output(prog, lanes), res.outputs[-1][0] + 1)

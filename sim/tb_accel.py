@@ -1,10 +1,13 @@
-"""cocotb bench of ``fusesa_accel`` (``hw.accel.Accelerator``): runs whole programs with no
-per-cycle Python.
+"""cocotb bench of the accelerator (``hw.accel.Accelerator``, inside the bench top
+``fusesa_accel_tb`` of ``sim.runner.accel_tb_top``): runs whole programs with no per-cycle
+Python.
 
-Per job (``sim.accel.AccelJob``): write the activation, weight and command images straight
-into the memories (simulator backdoor, no clock edges), pulse ``start``, sleep until
-``RisingEdge(done)`` (one callback for the whole run), then read the counters, ``error`` and
-the accumulator memory back (backdoor again) into a ``sim.accel.AccelResult``.
+Per job (``sim.accel.AccelJob``): write the activation, weight and command images as
+``$readmemh`` files and pulse the bench top's ``load_<mem>`` inputs (the simulator loads each
+memory in one system task, no clock edges), pulse ``start``, sleep until ``RisingEdge(done)``
+(one callback for the whole run; the clock toggles in the GPI layer, not in Python), then read
+the counters and ``error``, pulse ``dump_acc`` and read the accumulator words back from the
+``$writememh`` file into a ``sim.accel.AccelResult``.
 
 Environment: ``FUSESA_JOBS`` (pickle: list of jobs) and ``FUSESA_RESULTS`` (pickle written).
 """
@@ -14,48 +17,93 @@ from __future__ import annotations
 import os
 import pickle
 import time
+from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
 
 from sim.accel import AccelResult
+from sim.runner import ACCEL_DUMP_FILE, ACCEL_LOAD_FILES
 
 PERIOD_NS = 10
+
+
+def write_image(path: Path, image: dict[int, int]) -> None:
+    """``$readmemh`` file of ``{address: word}``: an ``@address`` line before every run of
+    consecutive addresses, then one hex word per line."""
+    out: list[str] = []
+    prev = -2
+    for addr in sorted(image):
+        if addr != prev + 1:
+            out.append(f"@{addr:x}")
+        out.append(f"{image[addr]:x}")
+        prev = addr
+    path.write_text("\n".join(out) + "\n")
+
+
+def read_dump(path: Path, n: int) -> list[int]:
+    """The first ``n`` words of a ``$writememh`` file (``//`` comments and ``@`` addresses
+    allowed; x/z bits read as 0)."""
+    words: dict[int, int] = {}
+    addr = 0
+    for line in path.read_text().splitlines():
+        for tok in line.split("//", 1)[0].split():
+            if tok.startswith("@"):
+                addr = int(tok[1:], 16)
+                continue
+            words[addr] = int(tok.lower().replace("x", "0").replace("z", "0"), 16)
+            addr += 1
+    return [words.get(a, 0) for a in range(n)]
 
 
 @cocotb.test()
 async def run_programs(dut):
     with open(os.environ["FUSESA_JOBS"], "rb") as f:
         jobs = pickle.load(f)
-    Clock(dut.clk, PERIOD_NS, unit="ns").start()
-    for port in ("start", "act_we", "w_we", "cmd_we", "acc_raddr"):
+    # the clock toggles in the GPI layer (C++), not in a Python task: no Python per cycle
+    Clock(dut.clk, PERIOD_NS, unit="ns", impl="gpi").start()
+    loads = [getattr(dut, f"load_{mem}") for mem in ACCEL_LOAD_FILES]
+    for port in ("start", "act_we", "w_we", "cmd_we", "acc_raddr", "dump_acc", "dump_n"):
         getattr(dut, port).value = 0
+    for h in loads:
+        h.value = 0
     dut.rst.value = 1
     for _ in range(2):
         await FallingEdge(dut.clk)
     dut.rst.value = 0
-    await FallingEdge(dut.clk)
+    for _ in range(2):  # the bench top registers rst and start
+        await FallingEdge(dut.clk)
 
     results = []
     for job in jobs:
         t0 = time.perf_counter()
-        for mem, image in ((dut.act_mem.mem, job.act), (dut.w_mem.mem, job.weight)):
-            for addr, word in image.items():
-                mem[addr].value = word
-        for addr, word in enumerate(job.cmd):
-            dut.cmd_mem.mem[addr].value = word
+        images = (job.act, job.weight, dict(enumerate(job.cmd)))
+        for fname, image, h in zip(ACCEL_LOAD_FILES.values(), images, loads, strict=True):
+            if image:
+                write_image(Path(fname), image)
+                h.value = 1
         await FallingEdge(dut.clk)
+        for h in loads:
+            h.value = 0
         load_s = time.perf_counter() - t0
         dut.start.value = 1
         await FallingEdge(dut.clk)
         dut.start.value = 0
         t1 = time.perf_counter()
-        await with_timeout(RisingEdge(dut.done), job.timeout_cycles * PERIOD_NS, "ns")
+        await with_timeout(RisingEdge(dut.done), (job.timeout_cycles + 2) * PERIOD_NS, "ns")
         run_s = time.perf_counter() - t1
         await FallingEdge(dut.clk)
         t2 = time.perf_counter()
-        acc = [int(dut.acc_mem.mem[a].value) for a in range(job.acc_words)]
+        acc: list[int] = []
+        if job.acc_words:
+            dump = Path(ACCEL_DUMP_FILE)
+            dump.unlink(missing_ok=True)
+            dut.dump_n.value = job.acc_words
+            dut.dump_acc.value = 1
+            await FallingEdge(dut.clk)
+            dut.dump_acc.value = 0
+            acc = read_dump(dump, job.acc_words)
         results.append(
             AccelResult(
                 name=job.name,

