@@ -68,6 +68,7 @@ class StreamResult:
     stall: int
     error: bool
     host_error_before_start: bool
+    host_error_end: bool  # after the read requests (an out-of-range request sets it)
     load_cycles: int
     read_cycles: int
     after_reset: dict[str, int] = field(default_factory=dict)

@@ -392,9 +392,7 @@ def test_reset_mid_program_then_exact_rerun(seed):
         return state, (e1, c1, w1), (e2, c2, w2)
 
     state, *reruns = simulate(cfg, script, seed)
-    assert state == dict(
-        running=0, done=0, error=0, counters=(0, 0, 0), load_ready=1, rd_ready=1
-    )
+    assert state == dict(running=0, done=0, error=0, counters=(0, 0, 0), load_ready=1, rd_ready=1)
     for error, counters, words in reruns:
         assert not error
         check_gemms(prog, words, pairs, shapes, counters, cfg)
