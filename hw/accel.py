@@ -195,7 +195,8 @@ class Accelerator(wiring.Component):
         rq_ok = Signal()
         m.d.comb += [
             rd_busy.eq((rd_left != 0) | rd_valid),
-            self.rd_req.ready.eq(host_ok & (rd_left == 0)),
+            # not in a ``start`` cycle either: the read-back must not overlap the run
+            self.rd_req.ready.eq(host_ok & (rd_left == 0) & ~self.start),
             rq_take.eq(self.rd_req.valid & self.rd_req.ready),
             rq_ok.eq(rq.addr + rq.count <= cfg.acc_depth),
             rd_en.eq(~rd_valid | self.rd_data.ready),
@@ -596,6 +597,7 @@ class Accelerator(wiring.Component):
             act_wen=mem_wen["act"],
             w_wen=mem_wen["w"],
             rd_busy=rd_busy,
+            start_go=start_go,
             mems=dict(cmd=cmd_mem, act=act_mem, w=w_mem, acc=acc_mem),
         )
         return m

@@ -53,8 +53,16 @@ class SbyResult:
         return f"{self.status} in {self.seconds:.1f}s ({self.workdir})\n" + "\n".join(lines[-20:])
 
 
-def run_bmc(name: str, harness, depth: int, timeout: float = 600.0) -> SbyResult:
-    """Bounded model check of ``harness`` for ``depth`` cycles with smtbmc + z3."""
+def run_bmc(
+    name: str,
+    harness,
+    depth: int,
+    timeout: float = 600.0,
+    script: str = "",
+    engine: str = "smtbmc --unroll z3",
+) -> SbyResult:
+    """Bounded model check of ``harness`` for ``depth`` cycles with smtbmc + z3; ``script``
+    is extra Yosys commands run after ``prep`` (e.g. ``memory_map`` for tiny memories)."""
     missing = formal_tools_missing()
     if missing:
         raise RuntimeError(f"formal tool {missing!r} is not installed")
@@ -67,10 +75,11 @@ def run_bmc(name: str, harness, depth: int, timeout: float = 600.0) -> SbyResult
         f"depth {depth}\n"
         "multiclock off\n\n"
         "[engines]\n"
-        "smtbmc --unroll z3\n\n"  # z3 is far faster on the unrolled problem
+        f"{engine}\n\n"  # default: z3 is far faster on the unrolled problem
         "[script]\n"
         "read_rtlil top.il\n"
-        "prep -flatten -top top\n\n"
+        "prep -flatten -top top\n"
+        f"{script}\n\n"
         "[files]\n"
         "top.il\n"
     )
