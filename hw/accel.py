@@ -11,9 +11,13 @@
 Memories (``amaranth.lib.memory.Memory``, depths from ``ArrayConfig``): ``act_mem`` words are
 ``rows`` activation lanes, ``w_mem`` words ``cols`` weight lanes, ``acc_mem`` words ``cols``
 ``acc_width`` lanes, ``cmd_mem`` words are ``hw.isa.WORD_BITS`` wide. Lane ``i`` sits at bits
-``[i*w +: w]``. The host fills them through the ``*_we/_waddr/_wdata`` ports (or a simulator
-backdoor) and reads results through ``acc_raddr``/``acc_rdata`` (one cycle latency), only while
-the sequencer is not running.
+``[i*w +: w]``. The host fills them through the ``load`` stream (``amaranth.lib.stream``;
+payload ``hw.isa.LOAD_FIELDS`` + data; range-checked: a bad word writes nothing and sets the
+sticky ``host_error``) or the unchecked ``*_we/_waddr/_wdata`` ports (or a simulator
+backdoor), and reads results through the ``rd_req`` (addr, count) / ``rd_data`` streams
+(backpressure honoured, no word lost or duplicated) or ``acc_raddr``/``acc_rdata`` (one cycle
+latency), only while the sequencer is not running (the streams enforce it: ``ready`` is low
+while running). ``docs/accelerator.md`` "Host streams" has the handshake rules.
 
 Sequencer: a pulse on ``start`` (from idle, done or error) clears the counters and runs the
 program from word 0. Per command: FETCH (1 cycle: read ``cmd_mem``), DECODE (1 cycle: latch and

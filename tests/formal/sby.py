@@ -50,7 +50,20 @@ class SbyResult:
 
     def summary(self) -> str:
         lines = [ln for ln in self.log.splitlines() if "Assert failed" in ln or "failed" in ln]
+        names = self.check_names()
+        lines = [
+            re.sub(r"check_(\d+)", lambda m: f"{m.group(0)} ({names.get(m.group(1), '?')})", ln)
+            for ln in lines
+        ]
         return f"{self.status} in {self.seconds:.1f}s ({self.workdir})\n" + "\n".join(lines[-20:])
+
+    def check_names(self) -> dict[str, str]:
+        """``$check`` cell number -> the assertion's message (its name in the harness)."""
+        il = self.workdir / "top.il"
+        if not il.exists():
+            return {}
+        found = re.findall(r'cell \$check \$(\d+)\n\s*parameter \\FORMAT "([^"]*)"', il.read_text())
+        return dict(found)
 
 
 def run_bmc(
