@@ -8,12 +8,17 @@
                          w_mem   ──> loader:   one W row / cycle ──────┼──> ArrayTop ──┐
     host read port  <──  acc_mem <── accumulate (row fold 0 overwrites, later add) <───┘
 
-Memories (``hw.mem.Ram``: an Amaranth ``Memory``, or the Verilog model ``fusesa_ram`` in generated Verilog; depths from ``ArrayConfig``): ``act_mem`` words are
+Memories (``hw.mem.Ram``: an Amaranth ``Memory``, or the Verilog model ``fusesa_ram`` in
+generated Verilog; depths from ``ArrayConfig``): ``act_mem`` words are
 ``rows`` activation lanes, ``w_mem`` words ``cols`` weight lanes, ``acc_mem`` words ``cols``
 ``acc_width`` lanes, ``cmd_mem`` words are ``hw.isa.WORD_BITS`` wide. Lane ``i`` sits at bits
-``[i*w +: w]``. The host fills them through the ``*_we/_waddr/_wdata`` ports (or a simulator
-backdoor) and reads results through ``acc_raddr``/``acc_rdata`` (one cycle latency), only while
-the sequencer is not running.
+``[i*w +: w]``. The host fills them through the ``load`` stream (``amaranth.lib.stream``;
+payload ``hw.isa.LOAD_FIELDS`` + data; range-checked: a bad word writes nothing and sets the
+sticky ``host_error``) or the unchecked ``*_we/_waddr/_wdata`` ports (or a simulator
+backdoor), and reads results through the ``rd_req`` (addr, count) / ``rd_data`` streams
+(backpressure honoured, no word lost or duplicated) or ``acc_raddr``/``acc_rdata`` (one cycle
+latency), only while the sequencer is not running (the streams enforce it: ``ready`` is low
+while running). ``docs/accelerator.md`` "Host streams" has the handshake rules.
 
 Sequencer: a pulse on ``start`` (from idle, done or error) clears the counters and runs the
 program from word 0. Per command: FETCH (1 cycle: read ``cmd_mem``), DECODE (1 cycle: latch and
@@ -45,8 +50,10 @@ stall = RUN cycles without one (weight loads the array waits for, fill, drain). 
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, unsigned
-from amaranth.lib import data, wiring
+from types import SimpleNamespace
+
+from amaranth import Module, Mux, ResetSignal, Signal, unsigned
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
@@ -56,7 +63,15 @@ from hw.interfaces import ArrayMode, FuseOp
 from hw.mem import RAM_IMPLS, Ram
 from hw.top import ArrayTop
 
-__all__ = ["Accelerator", "COUNTER_WIDTH", "CommandWord", "FuseWord", "w_mem_lanes"]
+__all__ = [
+    "Accelerator",
+    "COUNTER_WIDTH",
+    "CommandWord",
+    "FuseWord",
+    "ReadRequest",
+    "load_payload",
+    "w_mem_lanes",
+]
 
 COUNTER_WIDTH = 32
 
@@ -66,6 +81,20 @@ assert all(CommandWord[name].offset == lo for name, (lo, _) in isa.FIELDS.items(
 assert CommandWord.size == isa.WORD_BITS
 FuseWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.FUSE_FIELDS.items()})
 assert all(FuseWord[name].offset == lo for name, (lo, _) in isa.FUSE_FIELDS.items())
+
+
+#: ``rd_req`` stream payload, from ``hw.isa.READ_FIELDS``
+ReadRequest = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.READ_FIELDS.items()})
+assert all(ReadRequest[name].offset == lo for name, (lo, _) in isa.READ_FIELDS.items())
+
+
+def load_payload(cfg: ArrayConfig) -> data.StructLayout:
+    """``load`` stream payload of ``cfg``: ``hw.isa.LOAD_FIELDS`` then ``data``."""
+    fields = {name: unsigned(w) for name, (_, w) in isa.LOAD_FIELDS.items()}
+    layout = data.StructLayout({**fields, "data": unsigned(isa.load_data_bits(cfg))})
+    assert all(layout[name].offset == lo for name, (lo, _) in isa.LOAD_FIELDS.items())
+    assert layout["data"].offset == isa.LOAD_DATA_LO
+    return layout
 
 
 def w_mem_lanes(cfg: ArrayConfig) -> int:
@@ -104,6 +133,10 @@ class Accelerator(wiring.Component):
                 "cmd_wdata": In(isa.WORD_BITS),
                 "acc_raddr": In(_abits(cfg.acc_depth)),
                 "acc_rdata": Out(cfg.cols * cfg.acc_width),
+                "load": In(stream.Signature(load_payload(cfg))),
+                "rd_req": In(stream.Signature(ReadRequest)),
+                "rd_data": Out(stream.Signature(cfg.cols * cfg.acc_width)),
+                "host_error": Out(1),
             }
         )
 
@@ -122,24 +155,84 @@ class Accelerator(wiring.Component):
         w_mem = Ram(shape=w_lanes, depth=cfg.weight_depth, impl=impl, name="w")
         acc_mem = Ram(shape=acc_lanes, depth=cfg.acc_depth, impl=impl, name="acc")
 
-        # host ports
-        for mem, pfx in ((cmd_mem, "cmd"), (act_mem, "act"), (w_mem, "w")):
+        # -- host side: plain write ports, the ``load`` stream, the read-back stream ---------
+        # Both streams are served only while the sequencer is not running (``ready`` low
+        # otherwise, and during reset). A load word is written iff its target is known, its
+        # address is below that memory's depth and its data has no bits above the memory's
+        # word; any other accepted word writes nothing and sets the sticky ``host_error``.
+        host_ok = ~self.running & ~ResetSignal()
+        lp = self.load.payload
+        l_take = Signal()
+        m.d.comb += [self.load.ready.eq(host_ok), l_take.eq(self.load.valid & host_ok)]
+        load_ok = Signal()
+        mem_wen = {}
+        targets = (
+            (cmd_mem, "cmd", isa.Target.CMD, cfg.cmd_depth, isa.WORD_BITS),
+            (act_mem, "act", isa.Target.ACT, cfg.act_depth, R * cfg.act_width),
+            (w_mem, "w", isa.Target.WEIGHT, cfg.weight_depth, w_lanes.size),
+        )
+        ok_terms = []
+        for mem, pfx, target, depth, bits in targets:
+            ok = (lp.target == target) & (lp.addr < depth)
+            if bits < len(lp.data):
+                ok = ok & (lp.data[bits:] == 0)
+            sw = Signal(name=f"load_{pfx}")
+            m.d.comb += sw.eq(l_take & ok)
+            ok_terms.append(ok)
             wp = mem.write_port()
             m.d.comb += [
-                wp.en.eq(getattr(self, f"{pfx}_we")),
-                wp.addr.eq(getattr(self, f"{pfx}_waddr")),
-                wp.data.eq(getattr(self, f"{pfx}_wdata")),
+                wp.en.eq(getattr(self, f"{pfx}_we") | sw),
+                wp.addr.eq(Mux(sw, lp.addr, getattr(self, f"{pfx}_waddr"))),
+                wp.data.eq(Mux(sw, lp.data[:bits], getattr(self, f"{pfx}_wdata"))),
             ]
+            mem_wen[pfx] = wp.en
+        m.d.comb += load_ok.eq(ok_terms[0] | ok_terms[1] | ok_terms[2])
+
+        # read-back: ``rd_req`` (addr, count) -> ``count`` words on ``rd_data``. The read port
+        # is enabled only when the output register is free or being taken, so a stalled word
+        # stays on ``rd_data.payload`` (the port's own register) until ``ready``.
         host_rd = acc_mem.read_port()
-        m.d.comb += [host_rd.addr.eq(self.acc_raddr), self.acc_rdata.eq(host_rd.data)]
+        rq = self.rd_req.payload
+        rd_left = Signal(len(rq.count))
+        rd_ptr = Signal(len(rq.addr))
+        rd_valid = Signal()
+        rd_busy = Signal()
+        rd_en = Signal()
+        rq_take = Signal()
+        rq_ok = Signal()
+        m.d.comb += [
+            rd_busy.eq((rd_left != 0) | rd_valid),
+            # not in a ``start`` cycle either: the read-back must not overlap the run
+            self.rd_req.ready.eq(host_ok & (rd_left == 0) & ~self.start),
+            rq_take.eq(self.rd_req.valid & self.rd_req.ready),
+            rq_ok.eq(rq.addr + rq.count <= cfg.acc_depth),
+            rd_en.eq(~rd_valid | self.rd_data.ready),
+            host_rd.en.eq(rd_en),
+            host_rd.addr.eq(Mux(rd_left != 0, rd_ptr, self.acc_raddr)),
+            self.acc_rdata.eq(host_rd.data),
+            self.rd_data.payload.eq(host_rd.data),
+            self.rd_data.valid.eq(rd_valid),
+        ]
+        with m.If(rd_en):
+            m.d.sync += rd_valid.eq(rd_left != 0)
+            with m.If(rd_left != 0):
+                m.d.sync += [rd_left.eq(rd_left - 1), rd_ptr.eq(rd_ptr + 1)]
+        with m.If(rq_take & rq_ok):  # only when rd_left == 0: no clash with the above
+            m.d.sync += [rd_left.eq(rq.count), rd_ptr.eq(rq.addr)]
+        host_bad = Signal()
+        m.d.comb += host_bad.eq((l_take & ~load_ok) | (rq_take & ~rq_ok))
 
         cmd_rd = cmd_mem.read_port()
         act_rd = act_mem.read_port()
         w_rd = w_mem.read_port()
         acc_wr = acc_mem.write_port()
         acc_rd = acc_mem.read_port(transparent_for=(acc_wr,))
-        for mem, name in ((cmd_mem, "cmd_mem"), (act_mem, "act_mem"), (w_mem, "w_mem"),
-                          (acc_mem, "acc_mem")):
+        for mem, name in (
+            (cmd_mem, "cmd_mem"),
+            (act_mem, "act_mem"),
+            (w_mem, "w_mem"),
+            (acc_mem, "acc_mem"),
+        ):
             mem.attach(m, name)
 
         # -- decoded command registers ------------------------------------------------------
@@ -399,6 +492,16 @@ class Accelerator(wiring.Component):
         )
         halt_ok = word.as_value()[4:] == 0
 
+        # ``start`` waits for a read-back in flight (so acc_mem never changes under it); a
+        # start with ``host_error`` pending (or a rejected host word in the same cycle) does
+        # not run the program: it goes to ERROR (``done``, ``error``) and clears the flag.
+        start_go = Signal()
+        m.d.comb += start_go.eq(self.start & ~rd_busy)
+        with m.If(start_go):
+            m.d.sync += self.host_error.eq(0)
+        with m.Elif(host_bad):
+            m.d.sync += self.host_error.eq(1)
+
         def restart():
             m.d.sync += [
                 pc.eq(0),
@@ -406,12 +509,16 @@ class Accelerator(wiring.Component):
                 self.cnt_busy.eq(0),
                 self.cnt_stall.eq(0),
             ]
+            with m.If(self.host_error | host_bad):
+                m.next = "ERROR"
+            with m.Else():
+                m.next = "FETCH"
 
+        decode = Signal()
         with m.FSM():
             with m.State("IDLE"):
-                with m.If(self.start):
+                with m.If(start_go):
                     restart()
-                    m.next = "FETCH"
             with m.State("FETCH"):
                 m.d.comb += counting.eq(1)
                 with m.If(pc >= cfg.cmd_depth):  # ran off the end of the command memory
@@ -419,7 +526,7 @@ class Accelerator(wiring.Component):
                 with m.Else():
                     m.next = "DECODE"
             with m.State("DECODE"):
-                m.d.comb += counting.eq(1)
+                m.d.comb += [counting.eq(1), decode.eq(1)]
                 with m.If((word.op == isa.Op.HALT) & halt_ok):
                     m.next = "DONE"
                 with m.Elif((word.op == isa.Op.GEMM) & gemm_ok):
@@ -475,13 +582,36 @@ class Accelerator(wiring.Component):
                     m.next = "FETCH"
             with m.State("DONE"):
                 m.d.comb += self.done.eq(1)
-                with m.If(self.start):
+                with m.If(start_go):
                     restart()
-                    m.next = "FETCH"
             with m.State("ERROR"):
                 m.d.comb += [self.done.eq(1), self.error.eq(1)]
-                with m.If(self.start):
+                with m.If(start_go):
                     restart()
-                    m.next = "FETCH"
         m.d.comb += self.running.eq(counting)
+
+        # -- observation points for the proof harnesses (tests/formal), not ports ------------
+        f_waddr = Signal(24)
+        m.d.comb += f_waddr.eq(f_wbase + f_ph - (C - 1))
+        self.probe = SimpleNamespace(
+            decode=decode,  # DECODE state: ``word`` is the fetched command
+            word=cmd_rd.data,
+            run=run,
+            fmode=fmode,
+            pc=pc,
+            # sequencer reads whose data is used, with their unwrapped addresses
+            act_read=Mux(fmode, f_issue, a_issue) & run,
+            act_raddr=Mux(fmode, f_aaddr, g_aaddr),
+            w_read=Mux(fmode, f_tap, w_issue) & run,
+            w_raddr=Mux(fmode, f_waddr, w_ptr),
+            acc_write=acc_wr.en,
+            acc_waddr=Mux(fmode, fo_addr, o_addr),
+            # memory write enables (host ports and streams included)
+            cmd_wen=mem_wen["cmd"],
+            act_wen=mem_wen["act"],
+            w_wen=mem_wen["w"],
+            rd_busy=rd_busy,
+            start_go=start_go,
+            mems=dict(cmd=cmd_mem, act=act_mem, w=w_mem, acc=acc_mem),
+        )
         return m

@@ -50,6 +50,13 @@ __all__ = [
     "decode",
     "encode_program",
     "check_command",
+    "Target",
+    "LOAD_FIELDS",
+    "LOAD_DATA_LO",
+    "READ_FIELDS",
+    "load_data_bits",
+    "pack_load",
+    "pack_read",
 ]
 
 WORD_BITS = 128
@@ -282,3 +289,59 @@ def encode_program(cmds: list[Command], cfg: Any | None = None) -> list[int]:
         except ValueError as exc:
             raise ValueError(f"command {i}: {exc}") from None
     return out
+
+
+# -- host streams (``hw.accel.Accelerator.load`` / ``rd_req``) ----------------------------------
+
+
+class Target(enum.IntEnum):
+    """Memory a ``load`` stream word writes. Any other value is rejected (``host_error``)."""
+
+    CMD = 0  #: ``cmd_mem`` (one command word)
+    ACT = 1  #: ``act_mem`` (``rows`` activation lanes)
+    WEIGHT = 2  #: ``w_mem`` (``cols`` or, on a FuSe array, ``max(rows, cols)`` weight lanes)
+
+
+#: ``load`` payload fields (lowest bit, width); ``data`` follows from ``LOAD_DATA_LO`` upwards,
+#: ``load_data_bits(cfg)`` wide
+LOAD_FIELDS: dict[str, tuple[int, int]] = {"target": (0, 2), "addr": (2, 20)}
+LOAD_DATA_LO = 22
+
+#: ``rd_req`` payload fields: read ``count`` accumulator words from ``addr`` upwards
+READ_FIELDS: dict[str, tuple[int, int]] = {"addr": (0, 20), "count": (20, 21)}
+
+
+def load_data_bits(cfg: Any) -> int:
+    """Width of a ``load`` word's ``data`` field: the widest memory word of ``cfg``."""
+    w_lanes = max(cfg.rows, cfg.cols) if cfg.fuse else cfg.cols
+    return max(WORD_BITS, cfg.rows * cfg.act_width, w_lanes * cfg.weight_width)
+
+
+def _pack(layout: dict[str, tuple[int, int]], what: str, **values: int) -> int:
+    word = 0
+    for name, value in values.items():
+        lo, width = layout[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < (1 << width):
+            raise ValueError(f"{what}.{name}={value!r} is out of range 0..{(1 << width) - 1}")
+        word |= value << lo
+    return word
+
+
+def pack_load(target: int, addr: int, data: int, cfg: Any | None = None) -> int:
+    """The ``load`` stream payload writing ``data`` to word ``addr`` of memory ``target``.
+
+    Only the field widths are checked (given ``cfg``, also ``data``'s width): an address past
+    the memory's depth packs fine and is rejected by the hardware, which is what the
+    robustness tests need."""
+    word = _pack(LOAD_FIELDS, "load", target=int(target), addr=addr)
+    bits = load_data_bits(cfg) if cfg is not None else None
+    if isinstance(data, bool) or not isinstance(data, int) or data < 0:
+        raise ValueError(f"load.data must be a non-negative integer, not {data!r}")
+    if bits is not None and data >> bits:
+        raise ValueError(f"load.data={data:#x} is wider than {bits} bits")
+    return word | data << LOAD_DATA_LO
+
+
+def pack_read(addr: int, count: int) -> int:
+    """The ``rd_req`` stream payload asking for accumulator words ``addr .. addr+count-1``."""
+    return _pack(READ_FIELDS, "rd_req", addr=addr, count=count)

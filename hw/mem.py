@@ -6,7 +6,8 @@ simulator and formal flows use). ``impl="verilog"`` instantiates the behavioural
 the same ports and timing:
 
 - write ports: ``en``, ``addr``, ``data``; the word is written at the clock edge;
-- read ports: ``addr`` -> ``data`` one cycle later (synchronous read, always enabled). A read
+- read ports: ``addr`` -> ``data`` one cycle later (synchronous read; ``en`` low holds
+  ``data``, ``en`` is high unless driven). A read
   port made with ``transparent_for=(wp, ...)`` returns the word being written by ``wp`` in the
   same cycle to the same address (read-new-data), otherwise the old word.
 
@@ -42,6 +43,7 @@ module fusesa_ram #(
   input [NW-1:0] w_en,
   input [NW*ABITS-1:0] w_addr,
   input [NW*WIDTH-1:0] w_data,
+  input [NR-1:0] r_en,
   input [NR*ABITS-1:0] r_addr,
   output reg [NR*WIDTH-1:0] r_data
 );
@@ -58,12 +60,13 @@ module fusesa_ram #(
       if (w_en[j]) mem[w_addr[j*ABITS +: ABITS]] <= w_data[j*WIDTH +: WIDTH];
   end
   always @(posedge clk) begin
-    for (k = 0; k < NR; k = k + 1) begin
-      r_data[k*WIDTH +: WIDTH] <= mem[r_addr[k*ABITS +: ABITS]];
-      for (j = 0; j < NW; j = j + 1)
-        if (TRANSP[k*NW + j] && w_en[j] && w_addr[j*ABITS +: ABITS] == r_addr[k*ABITS +: ABITS])
-          r_data[k*WIDTH +: WIDTH] <= w_data[j*WIDTH +: WIDTH];
-    end
+    for (k = 0; k < NR; k = k + 1)
+      if (r_en[k]) begin
+        r_data[k*WIDTH +: WIDTH] <= mem[r_addr[k*ABITS +: ABITS]];
+        for (j = 0; j < NW; j = j + 1)
+          if (TRANSP[k*NW + j] && w_en[j] && w_addr[j*ABITS +: ABITS] == r_addr[k*ABITS +: ABITS])
+            r_data[k*WIDTH +: WIDTH] <= w_data[j*WIDTH +: WIDTH];
+      end
   end
 endmodule
 """
@@ -78,6 +81,7 @@ class _WritePort:
 
 class _ReadPort:
     def __init__(self, shape, abits: int, name: str, transparent_for: tuple) -> None:
+        self.en = Signal(name=f"{name}__en", init=1)
         self.addr = Signal(abits, name=f"{name}__addr")
         self.data = Signal(shape, name=f"{name}__data")
         self.transparent_for = transparent_for
@@ -100,6 +104,17 @@ class Ram:
         self.width = cast.width
         self._w: list[_WritePort] = []
         self._r: list[_ReadPort] = []
+        self._memory = (
+            Memory(shape=shape, depth=depth, init=[]) if impl == "amaranth" else None
+        )
+
+    @property
+    def data(self):
+        """The word array of the Amaranth implementation (``MemoryData``: simulators read it
+        with ``ctx.get(ram.data[i])``); the Verilog one has none in Python."""
+        if self._memory is None:
+            raise AttributeError(f"RAM {self.name}: impl 'verilog' has no simulator data")
+        return self._memory.data
 
     def write_port(self) -> _WritePort:
         p = _WritePort(self.shape, self.abits, f"{self.name}_w{len(self._w)}")
@@ -116,7 +131,7 @@ class Ram:
 
     def attach(self, m: Module, name: str) -> None:
         if self.impl == "amaranth":
-            mem = Memory(shape=self.shape, depth=self.depth, init=[])
+            mem = self._memory
             m.submodules[name] = mem
             wmap = {}
             for p in self._w:
@@ -125,7 +140,7 @@ class Ram:
                 m.d.comb += [wp.en.eq(p.en), wp.addr.eq(p.addr), wp.data.eq(p.data)]
             for p in self._r:
                 rp = mem.read_port(transparent_for=tuple(wmap[id(w)] for w in p.transparent_for))
-                m.d.comb += [rp.addr.eq(p.addr), p.data.eq(rp.data)]
+                m.d.comb += [rp.en.eq(p.en), rp.addr.eq(p.addr), p.data.eq(rp.data)]
             return
 
         nw, nr, ab, w = len(self._w), len(self._r), self.abits, self.width
@@ -134,6 +149,7 @@ class Ram:
         w_en = Signal(nw, name=f"{name}__w_en")
         w_addr = Signal(nw * ab, name=f"{name}__w_addr")
         w_data = Signal(nw * w, name=f"{name}__w_data")
+        r_en = Signal(nr, name=f"{name}__r_en")
         r_addr = Signal(nr * ab, name=f"{name}__r_addr")
         r_data = Signal(nr * w, name=f"{name}__r_data")
         transp = 0
@@ -145,6 +161,7 @@ class Ram:
             ]
         for k, p in enumerate(self._r):
             m.d.comb += [
+                r_en[k].eq(p.en),
                 r_addr[k * ab : (k + 1) * ab].eq(p.addr),
                 _bits(p.data).eq(r_data[k * w : (k + 1) * w]),
             ]
@@ -163,6 +180,7 @@ class Ram:
             i_w_en=w_en,
             i_w_addr=w_addr,
             i_w_data=w_data,
+            i_r_en=r_en,
             i_r_addr=r_addr,
             o_r_data=r_data,
         )

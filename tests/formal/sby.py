@@ -50,11 +50,32 @@ class SbyResult:
 
     def summary(self) -> str:
         lines = [ln for ln in self.log.splitlines() if "Assert failed" in ln or "failed" in ln]
+        names = self.check_names()
+        lines = [
+            re.sub(r"check_(\d+)", lambda m: f"{m.group(0)} ({names.get(m.group(1), '?')})", ln)
+            for ln in lines
+        ]
         return f"{self.status} in {self.seconds:.1f}s ({self.workdir})\n" + "\n".join(lines[-20:])
 
+    def check_names(self) -> dict[str, str]:
+        """``$check`` cell number -> the assertion's message (its name in the harness)."""
+        il = self.workdir / "top.il"
+        if not il.exists():
+            return {}
+        found = re.findall(r'cell \$check \$(\d+)\n\s*parameter \\FORMAT "([^"]*)"', il.read_text())
+        return dict(found)
 
-def run_bmc(name: str, harness, depth: int, timeout: float = 600.0) -> SbyResult:
-    """Bounded model check of ``harness`` for ``depth`` cycles with smtbmc + z3."""
+
+def run_bmc(
+    name: str,
+    harness,
+    depth: int,
+    timeout: float = 600.0,
+    script: str = "",
+    engine: str = "smtbmc --unroll z3",
+) -> SbyResult:
+    """Bounded model check of ``harness`` for ``depth`` cycles with smtbmc + z3; ``script``
+    is extra Yosys commands run after ``prep`` (e.g. ``memory_map`` for tiny memories)."""
     missing = formal_tools_missing()
     if missing:
         raise RuntimeError(f"formal tool {missing!r} is not installed")
@@ -67,10 +88,11 @@ def run_bmc(name: str, harness, depth: int, timeout: float = 600.0) -> SbyResult
         f"depth {depth}\n"
         "multiclock off\n\n"
         "[engines]\n"
-        "smtbmc --unroll z3\n\n"  # z3 is far faster on the unrolled problem
+        f"{engine}\n\n"  # default: z3 is far faster on the unrolled problem
         "[script]\n"
         "read_rtlil top.il\n"
-        "prep -flatten -top top\n\n"
+        "prep -flatten -top top\n"
+        f"{script}\n\n"
         "[files]\n"
         "top.il\n"
     )

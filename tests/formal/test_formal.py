@@ -12,6 +12,7 @@ import pytest
 
 from hw.config import ArrayConfig
 from tests.formal.harness import FuseFoldHarness, GemmMiter, PeHarness
+from tests.formal.harness_accel import AccelHarness, done_bound, max_run_cycles
 from tests.formal.sby import formal_tools_missing, run_bmc
 
 if formal_tools_missing() and os.environ.get("CI"):  # CI installs every tool
@@ -75,3 +76,48 @@ def test_formal_fuse_fold_computes_correlation():
 @pytest.mark.parametrize("folds, a, w, K", [(1, 4, 4, 3), (2, 3, 3, 3)])
 def test_formal_fuse_fold_wide(folds, a, w, K):
     _fold(folds, a, w, K)
+
+
+# -- accelerator top: sequencer/buffer safety, error, run length, done bound, host streams --
+# Memories are tiny and not powers of two (an unwrapped address past a depth is representable);
+# memories are mapped to flip-flops (``memory_map``), which z3 handles faster than arrays.
+
+
+def _accel(shape, fuse, depths, depth=None):
+    cfg = ArrayConfig(
+        *shape, act_width=2, weight_width=2, acc_width=8, max_kernel=2, fuse=fuse, **depths
+    )
+    # the program can be loaded in the start cycle: start + the done bound + 2 spare cycles
+    depth = depth or done_bound(cfg) + 3
+    result = run_bmc(
+        f"accel_{cfg.accel_name}_{depth}",
+        AccelHarness(cfg),
+        depth,
+        timeout=3600,
+        script="memory_map; opt",
+    )
+    assert result.passed, result.summary()
+
+
+def test_formal_accelerator_one_command():
+    """Properties 1-7 of ``tests.formal.harness_accel`` (any host behaviour: free reset,
+    start, load words, read requests, backpressure) on a 1x1 plain array with a one-word
+    command memory, deep enough for one whole command: start, FETCH, DECODE, the longest RUN
+    (``max_run_cycles``) and the next FETCH, so every command's RUN length is checked."""
+    depths = dict(act_depth=2, weight_depth=1, acc_depth=2, cmd_depth=1)
+    cfg = ArrayConfig(1, 1, fuse=False, **depths)
+    _accel((1, 1), False, depths, depth=1 + 2 + max_run_cycles(cfg) + 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "shape, fuse, depths",
+    [
+        ((1, 1), True, dict(act_depth=3, weight_depth=2, acc_depth=3, cmd_depth=1)),
+        ((2, 2), False, dict(act_depth=2, weight_depth=2, acc_depth=2, cmd_depth=1)),
+    ],
+    ids=["1x1-fuse", "2x2"],
+)
+def test_formal_accelerator_deep(shape, fuse, depths):
+    """The same properties to the done bound + 3: FuSe commands on 1x1; a 2x2 plain array."""
+    _accel(shape, fuse, depths)
