@@ -64,7 +64,10 @@ async def run_programs(dut):
     # the clock toggles in the GPI layer (C++), not in a Python task: no Python per cycle
     Clock(dut.clk, PERIOD_NS, unit="ns", impl="gpi").start()
     loads = [getattr(dut, f"load_{mem}") for mem in ACCEL_LOAD_FILES]
-    for port in ("start", "act_we", "w_we", "cmd_we", "acc_raddr", "dump_acc", "dump_n"):
+    # every input driven (the host streams idle: an X ``valid`` on Icarus would make the
+    # read-back look busy, and ``start`` is ignored while a read-back is in flight)
+    idle = ("load__valid", "load__payload", "rd_req__valid", "rd_req__payload", "rd_data__ready")
+    for port in ("start", "act_we", "w_we", "cmd_we", "acc_raddr", "dump_acc", "dump_n", *idle):
         getattr(dut, port).value = 0
     for h in loads:
         h.value = 0
