@@ -1,0 +1,203 @@
+"""cocotb bench: a whole quantized network through ``fusesa_accel`` (``hw.accel``) in one
+simulator process (``sim.network.run_network``, docs/inference.md).
+
+The test walks the network itself. Per conv/linear layer: compile a one-layer program
+(``sw.mapping.accel.compile_layers``), load it by backdoor (``load_program``), pulse ``start``,
+sleep until ``RisingEdge(done)``, read the counters and the accumulators back
+(``read_accumulators``), compare them exactly with the golden's ``accumulate`` of the same
+input, requantize with the golden's ``requantize``. Other layers run in the golden executor on
+the host. One JSON line per layer goes to the job's progress file as soon as the layer is done.
+
+Environment: ``FUSESA_JOBS`` (pickle: ``[sim.network.NetworkJob]``) and ``FUSESA_RESULTS``
+(pickle written: one dict with the output, the layer records and timings).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import time
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
+
+from sim.network import (
+    LayerRun,
+    diff_summary,
+    layer_macs,
+    layer_model_cycles,
+)
+from sw.mapping.accel import LayerSpec, compile_layers
+
+PERIOD_NS = 10
+
+
+def load_program(dut, prog) -> int:
+    """Backdoor-write a compiled program's activation, weight and command images (no clock
+    edges); returns the words written. The one place to swap for a faster bulk path."""
+    n = 0
+    for mem, image in ((dut.act_mem.mem, prog.act), (dut.w_mem.mem, prog.weight)):
+        for addr, word in image.items():
+            mem[addr].value = word
+        n += len(image)
+    cmd = dut.cmd_mem.mem
+    for addr, word in enumerate(prog.words):
+        cmd[addr].value = word
+    return n + len(prog.words)
+
+
+def read_accumulators(dut, n: int) -> list[int]:
+    """Backdoor-read accumulator words ``0 .. n-1``."""
+    mem = dut.acc_mem.mem
+    return [int(mem[a].value) for a in range(n)]
+
+
+def _spec(layer) -> LayerSpec:
+    if layer.kind.value == "linear":
+        return LayerSpec(layer.weight, layer.bias, linear=True, name=layer.name)
+    return LayerSpec(
+        layer.weight,
+        layer.bias,
+        tuple(layer.stride),
+        tuple(layer.padding),
+        layer.groups,
+        name=layer.name,
+    )
+
+
+async def _run_layer(dut, layer, golden_layer, x, job, cfg) -> tuple[LayerRun, np.ndarray]:
+    t0 = time.perf_counter()
+    prog = compile_layers([(_spec(layer), x)], cfg, job.depthwise)
+    (plan,) = prog.layers
+    t1 = time.perf_counter()
+    words = load_program(dut, prog)
+    await FallingEdge(dut.clk)
+    t2 = time.perf_counter()
+    in_shape = tuple(x.shape[1:])
+    model = layer_model_cycles(layer, in_shape, x.shape[0], cfg, plan.mapping)
+    dut.start.value = 1
+    await FallingEdge(dut.clk)
+    dut.start.value = 0
+    await with_timeout(RisingEdge(dut.done), (4 * model + 1000) * PERIOD_NS, "ns")
+    await FallingEdge(dut.clk)
+    t3 = time.perf_counter()
+    n_acc = prog.acc_words_used
+    acc_words = read_accumulators(dut, n_acc)
+    t4 = time.perf_counter()
+    (acc,) = prog.layer_outputs(acc_words)
+    want = golden_layer.accumulate(x)
+    mism, maxd, text = diff_summary(acc, want)
+    t5 = time.perf_counter()
+    rec = LayerRun(
+        name=layer.name,
+        kind=layer.op,
+        out_shape=tuple(acc.shape),
+        accel=True,
+        mapping=plan.mapping,
+        cycles=int(dut.cnt_total.value),
+        model_cycles=model,
+        busy=int(dut.cnt_busy.value),
+        stall=int(dut.cnt_stall.value),
+        macs=layer_macs(layer, in_shape, x.shape[0]),
+        pes=cfg.pes,
+        commands=len(prog.commands) - 1,
+        exact=mism == 0,
+        mismatches=mism,
+        max_abs_diff=maxd,
+        diff=text,
+        error=bool(int(dut.error.value)),
+        words={
+            "act": len(prog.act),
+            "weight": len(prog.weight),
+            "cmd": len(prog.words),
+            "acc": n_acc,
+            "loaded": words,
+        },
+        seconds={
+            "compile": t1 - t0,
+            "load": t2 - t1,
+            "run": t3 - t2,
+            "read": t4 - t3,
+            "check": t5 - t4,
+        },
+    )
+    if rec.error and rec.exact:
+        rec.exact, rec.diff = False, "accelerator raised error"
+    return rec, acc
+
+
+@cocotb.test()
+async def run_network(dut):
+    with open(os.environ["FUSESA_JOBS"], "rb") as f:
+        (job,) = pickle.load(f)
+    from sw.export.qnet import INPUT
+
+    cfg = job.cfg
+    Clock(dut.clk, PERIOD_NS, unit="ns").start()
+    for port in ("start", "act_we", "w_we", "cmd_we", "acc_raddr"):
+        getattr(dut, port).value = 0
+    dut.rst.value = 1
+    for _ in range(2):
+        await FallingEdge(dut.clk)
+    dut.rst.value = 0
+    await FallingEdge(dut.clk)
+
+    qnet, golden = job.qnet, job.golden
+    env: dict[str, np.ndarray] = {INPUT: job.x_q}
+    last_use = {t: i for i, layer in enumerate(qnet.layers) for t in layer.inputs}
+    records: list[LayerRun] = []
+    stopped_at = None
+    progress = open(job.progress_path, "a") if job.progress_path else None
+    t_start = time.perf_counter()
+    host_s = 0.0
+    for i, layer in enumerate(qnet.layers):
+        xs = [env[t] for t in layer.inputs]
+        if layer.kind.value in ("conv", "linear"):
+            rec, acc = await _run_layer(dut, layer, golden.layer(layer.name), xs[0], job, cfg)
+            th = time.perf_counter()
+            env[layer.name] = layer.requantize(acc)
+            rec.seconds["requantize"] = time.perf_counter() - th
+        else:
+            th = time.perf_counter()
+            env[layer.name] = layer.forward(xs)
+            dt = time.perf_counter() - th
+            host_s += dt
+            rec = LayerRun(
+                layer.name,
+                getattr(layer, "op", layer.kind.value),
+                tuple(env[layer.name].shape),
+                seconds={"host": dt},
+            )
+        records.append(rec)
+        if progress is not None:
+            progress.write(json.dumps(rec.to_dict()) + "\n")
+            progress.flush()
+        for t in layer.inputs:  # free tensors nobody reads any more
+            if last_use.get(t) == i and t != qnet.output:
+                env.pop(t, None)
+        if not rec.exact and stopped_at is None:
+            stopped_at = layer.name
+            if not job.keep_going:
+                break
+    if progress is not None:
+        progress.close()
+    out = env.get(qnet.output) if stopped_at is None or job.keep_going else None
+    seconds = {"in_simulator": time.perf_counter() - t_start, "host_ops": host_s}
+    for key in ("compile", "load", "run", "read", "check", "requantize"):
+        seconds[key] = sum(r.seconds.get(key, 0.0) for r in records)
+    with open(os.environ["FUSESA_RESULTS"], "wb") as f:
+        pickle.dump(
+            [
+                {
+                    "output": out if out is not None else np.zeros((0,), np.int8),
+                    "layers": [r.to_dict() for r in records],
+                    "stopped_at": stopped_at,
+                    "seconds": seconds,
+                }
+            ],
+            f,
+        )
+
