@@ -80,7 +80,9 @@ def layer_mapping(layer, cfg: ArrayConfig, depthwise: str = "auto") -> str:
     """How ``compile_layers`` runs a conv/linear record: ``gemm``, ``fuse`` or
     ``depthwise-baseline`` (``ValueError`` for a layer the accelerator cannot run)."""
     if depthwise not in DEPTHWISE_MAPPINGS:
-        raise ValueError(f"depthwise mapping must be one of {DEPTHWISE_MAPPINGS}, not {depthwise!r}")
+        raise ValueError(
+            f"depthwise mapping must be one of {DEPTHWISE_MAPPINGS}, not {depthwise!r}"
+        )
     if _is_linear(layer) or layer.groups == 1:
         return "gemm"
     op = layer.op
@@ -95,7 +97,9 @@ def layer_mapping(layer, cfg: ArrayConfig, depthwise: str = "auto") -> str:
         return "depthwise-baseline"
     if depthwise == "fuse":
         if not one_d:
-            raise ValueError(f"layer {layer.name}: FuSe mode runs 1xK / Kx1 kernels, not {layer.kernel}")
+            raise ValueError(
+                f"layer {layer.name}: FuSe mode runs 1xK / Kx1 kernels, not {layer.kernel}"
+            )
         if not cfg.fuse or k > cfg.max_kernel:
             raise ValueError(
                 f"layer {layer.name}: array {cfg.name} cannot run a {layer.kernel} kernel in FuSe "
@@ -143,9 +147,7 @@ def _pow2(n: int) -> int:
     return max(MIN_DEPTH, 1 << max(0, n - 1).bit_length())
 
 
-def network_config(
-    qnet, cfg: ArrayConfig, depthwise: str = "auto", batch: int = 1
-) -> ArrayConfig:
+def network_config(qnet, cfg: ArrayConfig, depthwise: str = "auto", batch: int = 1) -> ArrayConfig:
     """``cfg`` with its memory depths set so that every conv/linear layer of ``qnet`` is one
     program: the largest layer's words per memory, rounded up to a power of two (at least
     ``MIN_DEPTH``). ``ValueError`` names a layer that does not fit ``2**20`` words."""
@@ -506,4 +508,3 @@ def layer_table(result: NetworkResult) -> list[str]:
         f"{result.model_cycles:10d} {100 * result.utilization:5.1f}%"
     )
     return lines
-

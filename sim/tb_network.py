@@ -14,23 +14,45 @@ Environment: ``FUSESA_JOBS`` (pickle: ``[sim.network.NetworkJob]``) and ``FUSESA
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pickle
+import sys
 import time
+import types
 
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
 
-from sim.network import (
+
+def _bare_package(name: str) -> None:
+    """Register package ``name`` without running its ``__init__``, so that importing one of
+    its numpy-only modules does not import torch: ``sw.export`` and ``sw.latency`` import torch
+    in their ``__init__``, and inside the simulator process ``import torch`` takes about 10 s
+    (1.5 s in a plain interpreter). The bench needs only ``sw.export.qnet`` (the records the
+    job unpickles) and ``sw.latency.rtl``."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    mod = types.ModuleType(name)
+    mod.__path__ = list(spec.submodule_search_locations)
+    mod.__spec__, mod.__package__, mod.__file__ = spec, name, spec.origin
+    sys.modules[name] = mod
+
+
+_bare_package("sw.export")
+_bare_package("sw.latency")
+
+from sim.network import (  # noqa: E402  (after the package stubs)
     LayerRun,
     diff_summary,
     layer_macs,
     layer_model_cycles,
 )
-from sw.mapping.accel import LayerSpec, compile_layers
+from sw.mapping.accel import LayerSpec, compile_layers  # noqa: E402
 
 PERIOD_NS = 10
 
@@ -237,4 +259,3 @@ async def run_network(dut):
             ],
             f,
         )
-
