@@ -255,10 +255,11 @@ def _summary(res, clocks) -> dict:
         f"{100 * res.utilization:.1f} %, bit-exact: {'yes' if res.exact else 'NO'}"
     )
     print(
-        f"wall {s['wall']:.1f} s (simulator process {s['simulator_process']:.1f} s incl. build; "
-        f"in it: compile {s['compile']:.1f} s, load {s['load']:.1f} s, run {s['run']:.1f} s = "
-        f"{sim_cycles_per_s / 1e3:.0f} k cycles/s, read-back {s['read']:.1f} s, "
-        f"check {s['check']:.1f} s)"
+        f"wall {s['wall']:.1f} s: build {s['build']:.1f} s "
+        f"({'fresh' if s['build_fresh'] else 'cached'}), simulator process "
+        f"{s['simulator_process']:.1f} s (compile {s['compile']:.1f} s, load {s['load']:.1f} s, "
+        f"run {s['run']:.1f} s = {sim_cycles_per_s / 1e3:.0f} k cycles/s, read-back "
+        f"{s['read']:.1f} s, check {s['check']:.1f} s)"
     )
     out = {}
     if clocks is not None:
