@@ -83,9 +83,10 @@ class _Memory:
         for addr, value in image:
             word(addr).set_signal_val_binstr(_DEPOSIT, format(value, fmt))
 
-    def read(self, n: int) -> list[int]:
+    def read_bits(self, n: int) -> list[str]:
+        """Words ``0 .. n-1`` as binary strings (MSB first)."""
         word = self.word
-        return [int(word(a).get_signal_val_binstr(), 2) for a in range(n)]
+        return [word(a).get_signal_val_binstr() for a in range(n)]
 
 
 _DEPOSIT = 0  # cocotb.handle._GPISetAction.DEPOSIT (what ``handle.value = v`` uses)
@@ -108,9 +109,47 @@ def load_program(mems: _Memories, prog) -> int:
     return len(prog.act) + len(prog.weight) + len(prog.words)
 
 
-def read_accumulators(mems: _Memories, n: int) -> list[int]:
-    """Backdoor-read accumulator words ``0 .. n-1`` (unsigned packed lanes)."""
-    return mems.acc.read(n)
+def read_accumulators(mems: _Memories, n: int, cfg) -> np.ndarray:
+    """Backdoor-read accumulator words ``0 .. n-1`` as int64 lanes ``[n, cols]`` (lane ``i`` =
+    bits ``[i*acc_width +: acc_width]``, two's complement)."""
+    bits = mems.acc.read_bits(n)
+    lanes, width = cfg.cols, cfg.acc_width
+    if not bits:
+        return np.zeros((0, lanes), np.int64)
+    if width not in (8, 16, 32, 64):  # generic path: one Python int per word
+        from sw.mapping.gemm import unpack_lanes
+
+        return np.stack([unpack_lanes(int(w, 2), lanes, width) for w in bits])
+    b = np.frombuffer("".join(bits).encode("ascii"), np.uint8).reshape(n, lanes * width)
+    if ((b - ord("0")) > 1).any():
+        raise RuntimeError("accumulator memory holds X or Z bits")
+    packed = np.packbits(b - ord("0"), axis=1)  # MSB first: big-endian bytes, top lane first
+    v = packed.view(f">i{width // 8}").astype(np.int64)
+    return np.ascontiguousarray(v[:, ::-1])
+
+
+def layer_output(prog, lanes: np.ndarray) -> np.ndarray:
+    """The compiled layer's output (bias added) from the accumulator lanes: the word layouts
+    of ``AccelProgram.outputs`` (docs/accelerator.md), vectorized, then ``LayerPlan.assemble``.
+    """
+    from sw.mapping.accel import FusePlacement
+
+    cfg = prog.cfg
+    R, C = cfg.rows, cfg.cols
+    outs = []
+    for p in prog.placements:
+        w = lanes[p.acc_addr : p.acc_addr + p.acc_words(cfg)]
+        if isinstance(p, FusePlacement):
+            groups, pfolds = p.folds(cfg)
+            # word (g, pf, i) holds line g*R + R-1-i at positions pf*C .. pf*C + C-1
+            y = w.reshape(groups, pfolds, R, C)[:, :, ::-1, :]
+            y = y.transpose(0, 2, 1, 3).reshape(groups * R, pfolds * C)
+            outs.append(y[: p.lines, : p.positions])
+        else:  # GEMM: word nf*M + i holds Y[i, nf*C:(nf+1)*C]
+            nf = -(-p.N // C)
+            outs.append(w.reshape(nf, p.M, C).transpose(1, 0, 2).reshape(p.M, nf * C)[:, : p.N])
+    (plan,) = prog.layers
+    return plan.assemble(outs)
 
 
 def _spec(layer) -> LayerSpec:
@@ -143,9 +182,9 @@ async def _run_layer(dut, mems, layer, golden_layer, x, job, cfg) -> tuple[Layer
     await FallingEdge(dut.clk)
     t3 = time.perf_counter()
     n_acc = prog.acc_words_used
-    acc_words = read_accumulators(mems, n_acc)
+    lanes = read_accumulators(mems, n_acc, cfg)
     t4 = time.perf_counter()
-    (acc,) = prog.layer_outputs(acc_words)
+    acc = layer_output(prog, lanes)
     want = golden_layer.accumulate(x)
     mism, maxd, text = diff_summary(acc, want)
     t5 = time.perf_counter()
