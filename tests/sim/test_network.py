@@ -284,3 +284,28 @@ def test_zoo_at_32_on_8x8(net, variant, require_simulator):
     x_q = qnet.quantize_input(data[5:6])
     res = run_network(qnet, x_q, ZOO_CFG, "verilator", size_memories=False)
     _check_against_golden(qnet, x_q, res, 8, 8)
+
+
+def test_cli_image_loading(tmp_path):
+    """``--image``: binary PPM and .npy (HWC uint8) give the same ImageNet-normalized tensor;
+    a constant image stays constant through the resize."""
+    from fusesa.cmd_infer import IMAGENET_MEAN, IMAGENET_STD, load_image
+
+    img = np.zeros((6, 10, 3), np.uint8)
+    img[..., 0], img[..., 1], img[..., 2] = 255, 0, 51
+    ppm = tmp_path / "a.ppm"
+    ppm.write_bytes(b"P6\n# comment\n10 6\n255\n" + img.tobytes())
+    np.save(tmp_path / "a.npy", img)
+    a, b = load_image(ppm, 8), load_image(tmp_path / "a.npy", 8)
+    assert tuple(a.shape) == (1, 3, 8, 8)
+    torch.testing.assert_close(a, b)
+    want = [
+        (v / 255 - m) / s for v, m, s in zip((255, 0, 51), IMAGENET_MEAN, IMAGENET_STD, strict=True)
+    ]
+    for c in range(3):
+        torch.testing.assert_close(a[0, c], torch.full((8, 8), want[c]), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="does not exist"):
+        load_image(tmp_path / "missing.ppm", 8)
+    (tmp_path / "bad.npy").write_bytes(b"not numpy")
+    with pytest.raises(ValueError, match="cannot read"):
+        load_image(tmp_path / "bad.npy", 8)
