@@ -305,7 +305,6 @@ def _run(args: argparse.Namespace) -> int:
         model, label = _float_model(args, variant)
         x, src = _input(args)
         qnet = _quantized(args, model, x)
-    t_quant = time.perf_counter() - t0
     base_cfg = ArrayConfig(rows, cols)
     cfg = network_config(qnet, base_cfg, args.depthwise)
     runs = [(qnet, model, label, args.depthwise)]
@@ -322,7 +321,10 @@ def _run(args: argparse.Namespace) -> int:
             },
         )
         runs.insert(0, (bq, bmodel, blabel, "auto"))
-    print(f"input: {src}, {args.resolution}x{args.resolution}; quantized in {t_quant:.1f} s")
+    t_quant = time.perf_counter() - t0
+    print(
+        f"input: {src}, {args.resolution}x{args.resolution}; built and quantized in {t_quant:.1f} s"
+    )
     report: dict = {
         "array": f"{rows}x{cols}",
         "resolution": args.resolution,

@@ -309,3 +309,27 @@ def test_cli_image_loading(tmp_path):
     (tmp_path / "bad.npy").write_bytes(b"not numpy")
     with pytest.raises(ValueError, match="cannot read"):
         load_image(tmp_path / "bad.npy", 8)
+
+
+@pytest.mark.slow
+@pytest.mark.verilator
+def test_cli_compare(require_simulator, tmp_path):
+    """``--compare``: baseline (3x3 depthwise as per-channel GEMMs) and FuSe-Half on one 8x8
+    build; measured speedup == the ratio of the formula cycles; rtl/paper figures from
+    ``sw.latency`` on the same float models."""
+    from fusesa.cli import main
+
+    require_simulator("verilator")
+    out = tmp_path / "c.json"
+    args = ["infer", "--net", "mobilenet_v2", "--variant", "half", "--array", "8x8"]
+    args += ["--resolution", "32", "--width-mult", "0.25", "--classes", "10", "--compare"]
+    assert main(args + ["--quiet", "--json", str(out)]) == 0
+    rep = json.loads(out.read_text())
+    base, fuse = rep["runs"]
+    assert "base" in base["network"] and "half" in fuse["network"]
+    assert {r["mapping"] for r in base["layers"] if r["accel"]} == {"gemm", "depthwise-baseline"}
+    assert all(r["exact"] and r["cycles_match"] for run in rep["runs"] for r in run["layers"])
+    cmp = rep["compare"]
+    assert cmp["measured_speedup"] == pytest.approx(base["cycles"] / fuse["cycles"], abs=1e-5)
+    assert cmp["measured_speedup"] == cmp["accel_model_speedup"]
+    assert cmp["measured_speedup"] > 1 and cmp["paper_model_speedup"] > 1
