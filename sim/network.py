@@ -134,9 +134,17 @@ def layer_commands(layer, in_shape: tuple[int, ...], batch: int, cfg: ArrayConfi
 def program_extents(qnet, cfg: ArrayConfig, depthwise: str = "auto", batch: int = 1):
     """Per conv/linear layer: ``(name, act_words, weight_words, acc_words, command_words)`` of
     its one-layer program (command words include the ``HALT``)."""
+    from hw.isa import check_command
+
     out = []
     for layer in qnet.mac_layers():
         cmds = layer_commands(layer, qnet.shapes[layer.inputs[0]], batch, cfg, depthwise)
+        try:  # field ranges (e.g. GEMM m <= 65535); memory depths are checked by the caller
+            check_command(cmds[0])
+        except ValueError as exc:
+            raise ValueError(
+                f"layer {layer.name} cannot be one accelerator command: {exc}"
+            ) from None
         ext = [cmd.extents(cfg.rows, cfg.cols) for cmd in cmds]
         act, wgt, acc = (sum(e[i] for e in ext) for i in range(3))
         out.append((layer.name, act, wgt, acc, len(cmds) + 1))

@@ -212,7 +212,7 @@ def test_unsupported_networks_and_inputs_raise_valueerror():
             padding=(k // 2, k // 2),
         )
 
-    big = QuantizedNetwork([conv("huge_pw", 4, 8)], 1.0, (4, 512, 512), "huge_pw")
+    big = QuantizedNetwork([conv("huge_pw", 4, 128)], 1.0, (4, 128, 128), "huge_pw")
     with pytest.raises(ValueError, match="layer huge_pw needs 2097152 words of acc memory"):
         network_config(big, cfg)
     grouped = QuantizedNetwork([conv("grp", 4, 4, 3, groups=2)], 1.0, (4, 8, 8), "grp")
@@ -333,3 +333,22 @@ def test_cli_compare(require_simulator, tmp_path):
     assert cmp["measured_speedup"] == pytest.approx(base["cycles"] / fuse["cycles"], abs=1e-5)
     assert cmp["measured_speedup"] == cmp["accel_model_speedup"]
     assert cmp["measured_speedup"] > 1 and cmp["paper_model_speedup"] > 1
+
+
+def test_layer_too_large_for_one_command():
+    """A GEMM with more than 65535 activation rows (the ``m`` field) names the layer."""
+    from sim.network import network_config
+    from sw.export.qnet import QConv, QuantizedNetwork
+
+    pw = QConv(
+        name="wide_pw",
+        inputs=("input",),
+        out_scale=1.0,
+        weight=np.ones((2, 2, 1, 1), np.int8),
+        bias=np.zeros(2, np.int32),
+        w_scale=np.ones(2, np.float32),
+        in_scale=1.0,
+    )
+    net = QuantizedNetwork([pw], 1.0, (2, 256, 257), "wide_pw")  # M = 65792
+    with pytest.raises(ValueError, match=r"layer wide_pw cannot be one accelerator command: .*m"):
+        network_config(net, ArrayConfig(4, 4))
