@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pytest
 
-from hw.config import ArrayConfig
+from hw.config import DEPTH_FIELDS, ArrayConfig
 from sw.latency.rtl import (
     ACCEL_COMMAND_OVERHEAD,
     accel_depthwise_baseline_cycles,
@@ -114,16 +114,21 @@ def _tiny_qnet(seed: int = 0):
 
 
 @pytest.mark.verilator
-def test_every_layer_kind_batch_2(require_simulator):
+def test_every_layer_kind_batch_2(require_simulator, mnv2):
     """TinyNet (dense 3x3/2, max pool, FuSe-Half 3x1/1x3 stride 2, FuSe-Full, add, KxK
-    depthwise as per-channel GEMMs, avg pool, linear), batch 2, on 4x4 (Icarus: the slow
-    ``test_tiny_icarus``, it runs the accelerator at ~300 cycles/s)."""
+    depthwise as per-channel GEMMs, avg pool, linear), batch 2, on 8x8 with the MobileNetV2
+    test's memory depths (one build for both; Icarus: the slow ``test_tiny_icarus``, it runs
+    the accelerator at ~300 cycles/s)."""
     from sim import run_network
+    from sim.network import network_config
 
     require_simulator("verilator")
     qnet, x_q = _tiny_qnet()
-    res = run_network(qnet, x_q, ArrayConfig(4, 4), "verilator")
-    _check_against_golden(qnet, x_q, res, 4, 4)
+    cfg = network_config(mnv2[0], ArrayConfig(*ARRAY))
+    need = network_config(qnet, ArrayConfig(*ARRAY), batch=2)
+    assert all(getattr(need, f) <= getattr(cfg, f) for f in DEPTH_FIELDS)
+    res = run_network(qnet, x_q, cfg, "verilator", size_memories=False)
+    _check_against_golden(qnet, x_q, res, *ARRAY)
     assert {r.mapping for r in res.accel_layers} == {"gemm", "fuse", "depthwise-baseline"}
 
 
