@@ -117,8 +117,7 @@ def _tiny_qnet(seed: int = 0):
 def test_every_layer_kind_batch_2(require_simulator, mnv2):
     """TinyNet (dense 3x3/2, max pool, FuSe-Half 3x1/1x3 stride 2, FuSe-Full, add, KxK
     depthwise as per-channel GEMMs, avg pool, linear), batch 2, on 8x8 with the MobileNetV2
-    test's memory depths (one build for both; Icarus: the slow ``test_tiny_icarus``, it runs
-    the accelerator at ~300 cycles/s)."""
+    test's memory depths (one build for both; Icarus: ``test_tiny_icarus``)."""
     from sim import run_network
     from sim.network import network_config
 
@@ -132,9 +131,9 @@ def test_every_layer_kind_batch_2(require_simulator, mnv2):
     assert {r.mapping for r in res.accel_layers} == {"gemm", "fuse", "depthwise-baseline"}
 
 
-@pytest.mark.slow
 @pytest.mark.icarus
 def test_tiny_icarus(require_simulator):
+    """TinyNet, batch 1, on 4x4 in Icarus (about 9 s with the build)."""
     from sim import run_network
 
     require_simulator("icarus")
