@@ -61,6 +61,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "array and report the measured speedup next to the paper and rtl models",
     )
     p.add_argument("--json", type=Path, default=None, help="write the report as JSON")
+    p.add_argument(
+        "--waves",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also dump the waveform (Verilator: VCD, Icarus: FST) of one layer "
+        "(--waves-layer) from a separate trace-enabled build",
+    )
+    p.add_argument(
+        "--waves-layer",
+        default=None,
+        metavar="NAME",
+        help="the conv/linear layer for --waves (default: the first FuSe layer, else the first)",
+    )
     p.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
     add_clock_args(p)
     p.set_defaults(func=run)
@@ -344,12 +358,33 @@ def _run(args: argparse.Namespace) -> int:
         print()
     if args.compare:
         report["compare"] = _compare(args, rows, cols, results, x)
+    if args.waves is not None:
+        report["waves"] = _waves(args, cfg, runs[-1], x)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
         print(f"wrote {args.json}")
     ok = all(r.exact and r.cycles_match for r, _ in results)
     return 0 if ok else 1
+
+
+def _waves(args, cfg, run, x) -> dict:
+    from sim.network import dump_layer_waves
+
+    qnet, _, _, depthwise = run
+    macs = qnet.mac_layers()
+    name = args.waves_layer or next(
+        (m.name for m in macs if getattr(m, "op", "") in ("fuse_row", "fuse_col")), macs[0].name
+    )
+    t0 = time.perf_counter()
+    rec = dump_layer_waves(
+        qnet, qnet.quantize_input(x), cfg, name, args.waves, args.sim, depthwise, False
+    )
+    print(
+        f"waves of {name} ({rec.mapping}, {rec.cycles} cycles, "
+        f"{'exact' if rec.exact else 'MISMATCH'}): {args.waves} ({time.perf_counter() - t0:.1f} s)"
+    )
+    return {"layer": name, "file": str(args.waves), "cycles": rec.cycles, "exact": rec.exact}
 
 
 def _json_default(o):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 import tempfile
 import threading
 import time
@@ -55,6 +56,7 @@ __all__ = [
     "network_config",
     "program_extents",
     "run_network",
+    "dump_layer_waves",
 ]
 
 #: largest memory depth the command set can address (``hw.isa`` address fields, 20 bits)
@@ -278,6 +280,7 @@ class NetworkJob:
     depthwise: str = "auto"
     keep_going: bool = False
     progress_path: str = ""
+    only_layer: str = ""  # waves: run the layers before it on the host, it on the RTL, stop
 
 
 @dataclass
@@ -519,3 +522,96 @@ def layer_table(result: NetworkResult) -> list[str]:
         f"{result.model_cycles:10d} {100 * result.utilization:5.1f}%"
     )
     return lines
+
+
+def dump_layer_waves(
+    qnet,
+    x_q: np.ndarray,
+    cfg: ArrayConfig,
+    layer_name: str,
+    out: str | Path,
+    simulator: str = "verilator",
+    depthwise: str = "auto",
+    size_memories: bool = True,
+) -> LayerRun:
+    """Waveforms of one conv/linear layer: the layers before it run on the host (golden
+    executor), the layer runs on the accelerator in a trace-enabled build of its own
+    (``<build>_waves``), and the dump (Verilator: VCD, Icarus: FST) is copied to ``out``.
+    Returns the layer's record (checked against the golden like in ``run_network``)."""
+    import shutil
+
+    from hw.gen import TOP_NAMES, write_outputs
+    from hw.mem import RAM_MODULE
+    from sim import runner as rn
+
+    names = [layer.name for layer in qnet.mac_layers()]
+    if layer_name not in names:
+        raise ValueError(
+            f"--waves-layer {layer_name!r} is not a conv/linear layer of the network; "
+            f"choose one of {', '.join(names[:6])}, ..."
+        )
+    if size_memories:
+        cfg = network_config(qnet, cfg, depthwise, batch=x_q.shape[0])
+    rn._check_simulator(simulator)
+    rn._prepare_env(simulator)
+    bdir = rn.BUILD_ROOT / "sim" / simulator / f"{cfg.accel_name}_waves"
+    top = TOP_NAMES["accel"]
+    runner = rn._get_runner(simulator, "accel")
+    with rn._locked(bdir.parent / f".{bdir.name}.lock"):
+        vpath = write_outputs(cfg, bdir / "rtl", "accel")
+        stamp = bdir / ".built"
+        if not (stamp.exists() and stamp.stat().st_mtime >= vpath.stat().st_mtime):
+            sources, args = [vpath], []
+            if simulator == "verilator":
+                args = [
+                    "-Wno-fatal",
+                    "-Wno-WIDTHEXPAND",
+                    "-Wno-WIDTHTRUNC",
+                    *rn.ACCEL_VERILATOR_ARGS,
+                ]
+                vlt = bdir / "rtl" / "public.vlt"
+                vlt.write_text(
+                    f'`verilator_config\npublic_flat_rw -module "{top}" -var "*"\n'
+                    f'public_flat_rw -module "{RAM_MODULE}" -var "mem"\n'
+                )
+                sources.append(vlt)
+            runner.build(
+                sources=sources,
+                hdl_toplevel=top,
+                build_dir=bdir / "obj",
+                build_args=args,
+                timescale=("1ns", "1ps"),
+                waves=True,
+                always=True,
+                log_file=bdir / "build.log",
+            )
+            stamp.touch()
+    test_dir = Path(tempfile.mkdtemp(prefix="waves_", dir=bdir))
+    job = NetworkJob(qnet, qnet, x_q, cfg, depthwise, False, "", only_layer=layer_name)
+    jobs, results = test_dir / "jobs.pkl", test_dir / "results.pkl"
+    with open(jobs, "wb") as f:
+        pickle.dump([job], f)
+    rn._quiet_runner_logs()
+    runner.test(
+        test_module="sim.tb_network",
+        hdl_toplevel=top,
+        hdl_toplevel_lang="verilog",
+        build_dir=bdir / "obj",
+        test_dir=test_dir,
+        extra_env={"FUSESA_JOBS": str(jobs), "FUSESA_RESULTS": str(results)},
+        timescale=("1ns", "1ps"),
+        waves=True,
+        log_file=test_dir / "sim.log",
+    )
+    if not results.exists():
+        raise RuntimeError(f"{simulator} waves run of {layer_name} failed; see {test_dir}")
+    with open(results, "rb") as f:
+        (res,) = pickle.load(f)
+    dumps = sorted(p for p in test_dir.rglob("*") if p.suffix in (".vcd", ".fst") and p.is_file())
+    if not dumps:
+        raise RuntimeError(f"{simulator} wrote no waveform in {test_dir}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(dumps[0], out)
+    shutil.rmtree(test_dir, ignore_errors=True)
+    return LayerRun.from_dict(res["layers"][-1])

@@ -253,7 +253,11 @@ async def run_network(dut):
     host_s = 0.0
     for i, layer in enumerate(qnet.layers):
         xs = [env[t] for t in layer.inputs]
-        if layer.kind.value in ("conv", "linear"):
+        on_rtl = layer.kind.value in ("conv", "linear")
+        if job.only_layer and layer.name != job.only_layer:
+            env[layer.name] = layer.forward(xs)  # waves of one layer: the rest on the host
+            continue
+        if on_rtl:
             rec, acc = await _run_layer(dut, mems, layer, golden.layer(layer.name), xs[0], job, cfg)
             th = time.perf_counter()
             env[layer.name] = layer.requantize(acc)
@@ -276,6 +280,8 @@ async def run_network(dut):
         for t in layer.inputs:  # free tensors nobody reads any more
             if last_use.get(t) == i and t != qnet.output:
                 env.pop(t, None)
+        if job.only_layer:
+            break
         if not rec.exact and stopped_at is None:
             stopped_at = layer.name
             if not job.keep_going:

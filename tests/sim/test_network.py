@@ -356,3 +356,34 @@ def test_layer_too_large_for_one_command():
     net = QuantizedNetwork([pw], 1.0, (2, 256, 257), "wide_pw")  # M = 65792
     with pytest.raises(ValueError, match=r"layer wide_pw cannot be one accelerator command: .*m"):
         network_config(net, ArrayConfig(4, 4))
+
+
+def test_waves_layer_must_be_a_mac_layer(mnv2):
+    from sim.network import dump_layer_waves
+
+    qnet, x_q = mnv2
+    with pytest.raises(ValueError, match="'add' is not a conv/linear layer"):
+        dump_layer_waves(qnet, x_q, ArrayConfig(*ARRAY), "add", "/nonexistent/w.vcd")
+
+
+@pytest.mark.slow
+@pytest.mark.verilator
+def test_waves_of_one_layer(require_simulator, mnv2, tmp_path):
+    """``dump_layer_waves``: one FuSe layer in a trace-enabled build; the VCD covers that layer
+    only (its last time stamp is about the layer's cycles, not the network's)."""
+    from sim.network import dump_layer_waves, layer_model_cycles
+
+    require_simulator("verilator")
+    qnet, x_q = mnv2
+    name = "features.2.conv.1.row.0"
+    out = tmp_path / "w.vcd"
+    rec = dump_layer_waves(qnet, x_q, ArrayConfig(*ARRAY), name, out)
+    layer = qnet.layer(name)
+    shape = qnet.shapes[layer.inputs[0]]
+    assert rec.name == name and rec.exact and rec.mapping == "fuse"
+    assert rec.cycles == layer_model_cycles(layer, shape, 1, ArrayConfig(*ARRAY), "fuse")
+    text = out.read_text()
+    assert "$enddefinitions" in text and "cnt_total" in text
+    last = max(int(t[1:]) for t in re.findall(r"^#\d+", text, re.M))
+    # 10 ns clock, ps timescale: reset + load + run + read back, one layer only
+    assert last < (rec.cycles + 20) * 10_000
