@@ -261,13 +261,6 @@ def _bench_top(design: str) -> str:
     return ACCEL_TB_TOP if design == "accel" else TOP_NAMES[design]
 
 
-def _build_name(cfg: ArrayConfig, simulator: str, design: str) -> str:
-    name = _design_name(cfg, design)
-    if simulator == "icarus" and design == "accel" and not icarus_cycle_based(design):
-        name += "_event"
-    return name
-
-
 def icarus_cycle_based(design: str) -> bool:
     """Whether Icarus runs ``design`` as the cycle-based rewrite of ``sim.cyclenet`` (the
     accelerator, unless ``FUSESA_ICARUS_EVENT=1`` asks for the generated Verilog as is)."""
@@ -318,19 +311,26 @@ def build(
     design: str = "array",
     trace_saif: bool = False,
     root: Path | None = None,
+    waves: bool = False,
 ) -> BuildInfo:
     """Generate and compile ``cfg``'s array (``design="array"``) or accelerator top
     (``"accel"``) for ``simulator`` (cached under ``root``, default ``BUILD_ROOT``); returns
     build info. On Icarus the accelerator is simulated as its cycle-based rewrite
     (``icarus_cycle_based``). ``trace_saif``: a Verilator build with the SAIF tracer
-    (``synth.activity``), kept apart from the plain one."""
+    (``synth.activity``), kept apart from the plain one. ``waves``: a build that dumps
+    waveforms (Verilator VCD, Icarus FST; on Icarus the event-driven netlist, whose internal
+    nets are all valid), kept apart too."""
     from hw.gen import TOP_NAMES, write_outputs
 
     _check_simulator(simulator)
     if trace_saif and simulator != "verilator":
         raise ValueError(f"trace_saif needs simulator 'verilator', not {simulator!r}")
     _prepare_env(simulator)
-    name = _build_name(cfg, simulator, design) + ("_saif" if trace_saif else "")
+    cycle = simulator == "icarus" and icarus_cycle_based(design) and not waves
+    name = _design_name(cfg, design)
+    if simulator == "icarus" and design == "accel" and not cycle:
+        name += "_event"
+    name += ("_saif" if trace_saif else "") + ("_waves" if waves else "")
     bdir = (BUILD_ROOT if root is None else Path(root)) / "sim" / simulator / name
     stamp = bdir / ".built"
     with _locked(bdir.parent / f".{name}.lock"):
@@ -349,11 +349,10 @@ def build(
             else []
         )
         sources = [vpath]
-        if simulator == "icarus" and icarus_cycle_based(design):
+        if cycle:
             sources = [cycle_netlist(vpath, TOP_NAMES[design], bdir / "rtl" / "cycle")]
         if design == "accel":
             tb = bdir / "rtl" / f"{ACCEL_TB_TOP}.v"
-            cycle = simulator == "icarus" and icarus_cycle_based(design)
             tb_text = accel_tb_top(vpath, TOP_NAMES[design], cycle)
             _write_if_changed(tb, tb_text)
             sources.append(tb)
@@ -375,7 +374,7 @@ def build(
                 hdl_toplevel=_bench_top(design),
                 build_dir=bdir / "obj",
                 build_args=build_args,
-                waves=trace_saif,
+                waves=trace_saif or waves,
                 timescale=("1ns", "1ps"),
                 always=True,
                 verbose=verbose,
@@ -396,12 +395,21 @@ def run_bench(
     design: str = "array",
     saif: Path | None = None,
     root: Path | None = None,
+    waves_out: Path | None = None,
 ) -> list[Any]:
     """Run cocotb bench ``bench_module`` (in ``sim/``) over ``jobs`` (any picklable records,
     e.g. ``sim.records.ArrayJob`` or ``sim.accel.AccelJob``); returns the bench's results.
-    ``saif``: run the SAIF-tracing build and write the trace there (Verilator)."""
+    ``saif``: run the SAIF-tracing build and write the trace there (Verilator).
+    ``waves_out``: run the waveform build and copy its dump (VCD or FST) there."""
+    waves = waves_out is not None
     info = build(
-        cfg, simulator, verbose=verbose, design=design, trace_saif=saif is not None, root=root
+        cfg,
+        simulator,
+        verbose=verbose,
+        design=design,
+        trace_saif=saif is not None,
+        root=root,
+        waves=waves,
     )
     runs = info.build_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
@@ -421,7 +429,7 @@ def run_bench(
             build_dir=info.build_dir / "obj",
             test_dir=test_dir,
             test_args=[] if saif is None else ["--trace-file", str(Path(saif).resolve())],
-            waves=saif is not None,
+            waves=saif is not None or waves,
             extra_env={"FUSESA_JOBS": str(jobs_path), "FUSESA_RESULTS": str(results_path)},
             timescale=("1ns", "1ps"),
             log_file=log,
@@ -436,6 +444,14 @@ def run_bench(
         ) from failed
     with open(results_path, "rb") as f:
         results = pickle.load(f)
+    if waves:
+        dumps = sorted(
+            p for p in test_dir.rglob("*") if p.suffix in (".vcd", ".fst") and p.is_file()
+        )
+        if not dumps:
+            raise RuntimeError(f"{simulator} wrote no waveform in {test_dir}")
+        Path(waves_out).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(dumps[0], waves_out)
     shutil.rmtree(test_dir, ignore_errors=True)
     return results
 
