@@ -24,37 +24,10 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
 
 from sim.accel import AccelResult
+from sim.memfiles import read_dump, write_image
 from sim.runner import ACCEL_DUMP_FILE, ACCEL_LOAD_FILES
 
 PERIOD_NS = 10
-
-
-def write_image(path: Path, image: dict[int, int]) -> None:
-    """``$readmemh`` file of ``{address: word}``: an ``@address`` line before every run of
-    consecutive addresses, then one hex word per line."""
-    out: list[str] = []
-    prev = -2
-    for addr in sorted(image):
-        if addr != prev + 1:
-            out.append(f"@{addr:x}")
-        out.append(f"{image[addr]:x}")
-        prev = addr
-    path.write_text("\n".join(out) + "\n")
-
-
-def read_dump(path: Path, n: int) -> list[int]:
-    """The first ``n`` words of a ``$writememh`` file (``//`` comments and ``@`` addresses
-    allowed; x/z bits read as 0)."""
-    words: dict[int, int] = {}
-    addr = 0
-    for line in path.read_text().splitlines():
-        for tok in line.split("//", 1)[0].split():
-            if tok.startswith("@"):
-                addr = int(tok[1:], 16)
-                continue
-            words[addr] = int(tok.lower().replace("x", "0").replace("z", "0"), 16)
-            addr += 1
-    return [words.get(a, 0) for a in range(n)]
 
 
 @cocotb.test()

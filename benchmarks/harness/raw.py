@@ -1,6 +1,6 @@
 """Build and run the plain C++ Verilator harness (``harness.cpp``) on the accelerator RTL that
-``sim.runner`` builds for the cocotb bench: same Verilog, same ``.vlt`` public list, same
-Verilator options. ``run_raw(job, cfg)`` runs one ``sim.accel.AccelJob`` and returns an
+``sim.runner`` builds for the cocotb bench: same Verilog, same bench top (image files loaded
+by ``$readmemh``), same ``.vlt`` public list, same Verilator options. ``run_raw(job, cfg)`` runs one ``sim.accel.AccelJob`` and returns an
 ``AccelResult`` (``load_seconds`` 0: the harness times only start -> done)."""
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from pathlib import Path
 
 from hw.config import ArrayConfig
 from sim.accel import AccelJob, AccelResult
+from sim.memfiles import read_dump, write_image
 from sim.runner import (
+    ACCEL_DUMP_FILE,
+    ACCEL_LOAD_FILES,
+    ACCEL_TB_TOP,
     BUILD_ROOT,
     accel_verilator_args,
     build,
@@ -37,7 +41,8 @@ def build_raw(cfg: ArrayConfig, jobs: int = 2, cold: bool = False) -> RawBuild:
     rtl = info.build_dir / "rtl"
     out = BUILD_ROOT / "harness" / cfg.accel_name
     exe = out / "harness"
-    srcs = [rtl / "fusesa_accel.v", rtl / "public.vlt", HERE / "harness.cpp"]
+    srcs = [rtl / "fusesa_accel.v", rtl / f"{ACCEL_TB_TOP}.v", rtl / "tb_public.vlt"]
+    srcs.append(HERE / "harness.cpp")
     if cold:
         shutil.rmtree(out, ignore_errors=True)
     if exe.exists() and all(exe.stat().st_mtime >= s.stat().st_mtime for s in srcs):
@@ -55,7 +60,7 @@ def build_raw(cfg: ArrayConfig, jobs: int = 2, cold: bool = False) -> RawBuild:
         "-Wno-WIDTHTRUNC",
         *accel_verilator_args(),
         "--top-module",
-        "fusesa_accel",
+        ACCEL_TB_TOP,
         "-Mdir",
         str(out / "obj"),
         "-o",
@@ -71,18 +76,15 @@ def build_raw(cfg: ArrayConfig, jobs: int = 2, cold: bool = False) -> RawBuild:
     return RawBuild(exe, time.perf_counter() - t0, True)
 
 
-def _hex_lines(image: dict[int, int]) -> str:
-    return "".join(f"{a} {w:x}\n" for a, w in sorted(image.items()))
-
-
 def run_raw(job: AccelJob, cfg: ArrayConfig) -> AccelResult:
     """Run ``job`` on the raw harness; the result has the same fields as the cocotb run's."""
     rb = build_raw(cfg)
     d = BUILD_ROOT / "harness" / cfg.accel_name / "run"
     d.mkdir(parents=True, exist_ok=True)
-    (d / "act.hex").write_text(_hex_lines(job.act))
-    (d / "weight.hex").write_text(_hex_lines(job.weight))
-    (d / "cmd.hex").write_text(_hex_lines(dict(enumerate(job.cmd))))
+    images = (job.act, job.weight, dict(enumerate(job.cmd)))
+    for fname, image in zip(ACCEL_LOAD_FILES.values(), images, strict=True):
+        write_image(d / fname, image)
+    (d / ACCEL_DUMP_FILE).unlink(missing_ok=True)
     res = subprocess.run(
         [str(rb.exe), str(d), str(job.acc_words), str(job.timeout_cycles)],
         capture_output=True,
@@ -90,7 +92,7 @@ def run_raw(job: AccelJob, cfg: ArrayConfig) -> AccelResult:
     )
     if res.returncode != 0:
         raise RuntimeError(f"harness run failed: {res.stderr}")
-    acc = [int(x, 16) for x in (d / "acc.hex").read_text().split()]
+    acc = read_dump(d / ACCEL_DUMP_FILE, job.acc_words) if job.acc_words else []
     total, busy, stall, error, secs = (d / "counters.txt").read_text().split()
     return AccelResult(
         name=job.name,
