@@ -55,7 +55,7 @@ from sim.network import (  # noqa: E402  (after the package stubs)
     layer_model_cycles,
 )
 from sim.runner import ACCEL_DUMP_FILE, ACCEL_LOAD_FILES  # noqa: E402
-from sim.tb_accel import read_dump, write_image  # noqa: E402
+from sim.memfiles import read_dump, write_image  # noqa: E402
 from sw.mapping.accel import LayerSpec, compile_layers  # noqa: E402
 
 PERIOD_NS = 10
