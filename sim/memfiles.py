@@ -34,3 +34,15 @@ def read_dump(path: Path, n: int) -> list[int]:
             words[addr] = int(tok.lower().replace("x", "0").replace("z", "0"), 16)
             addr += 1
     return [words.get(a, 0) for a in range(n)]
+
+
+def start_clock(dut, period_ns: int) -> None:
+    """Start ``dut.clk`` in cocotb's GPI layer, unless the bench top clocks itself
+    (``FUSESA_INTERNAL_CLOCK=1``, set by ``sim.runner.run_bench``: Icarus)."""
+    import os
+
+    if os.environ.get("FUSESA_INTERNAL_CLOCK", "0") == "1":
+        return
+    from cocotb.clock import Clock
+
+    Clock(dut.clk, period_ns, unit="ns", impl="gpi").start()

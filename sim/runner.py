@@ -122,16 +122,20 @@ def _quiet_runner_logs() -> None:
 #: version of the build recipe below, kept in each build's stamp: a cached build made by an
 #: older recipe (other bench top, options) is rebuilt
 BUILD_RECIPE = (
-    "4: accel bench top fusesa_accel_tb (registered rst/start, ports public), Icarus cycle netlist"
+    "6: accel bench top fusesa_accel_tb (registered rst/start, ports public, own clock),"
+    " Icarus cycle netlist"
 )
 
 #: Verilator options of the accelerator build (ACCELERATOR.md section 2, SPEC 8)
 ACCEL_VERILATOR_ARGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
 
 
-def accel_verilator_args() -> list[str]:
-    """Verilator options of the accelerator build (cocotb bench and raw harness alike)."""
-    return list(ACCEL_VERILATOR_ARGS)
+def accel_verilator_args(own_clock: bool = False) -> list[str]:
+    """Verilator options of the accelerator build (cocotb bench and raw harness alike);
+    ``own_clock``: the bench top toggles ``clk`` itself (``--timing``; g++ 12 needs
+    ``-fcoroutines`` for Verilator's timing coroutines)."""
+    own = ["--timing", "-CFLAGS", "-fcoroutines"] if own_clock else []
+    return list(ACCEL_VERILATOR_ARGS) + own
 
 
 #: the accelerator's memories: the only internal signals a bench touches
@@ -181,6 +185,17 @@ ACCEL_LOAD_FILES = {
 ACCEL_DUMP_FILE = "fusesa_acc.hex"
 
 
+#: half clock period of the bench top's own clock (``accel_internal_clock``), in ns
+ACCEL_HALF_PERIOD_NS = 5
+
+
+def accel_internal_clock(simulator: str) -> bool:
+    """Whether the accelerator bench top clocks itself instead of cocotb driving ``clk``
+    (both simulators: cocotb's clock costs two VPI callbacks per cycle; Verilator then needs
+    ``--timing``); ``run_bench`` tells the bench through ``FUSESA_INTERNAL_CLOCK=1``."""
+    return simulator in SIMULATORS
+
+
 #: accelerator inputs the bench top drives itself (registered copies of the bench's pins)
 ACCEL_TB_REGISTERED = ("rst", "start")
 
@@ -192,7 +207,9 @@ def accel_mem_ref(mem: str, cycle_based: bool) -> str:
     return f"\\{mem}.mem " if cycle_based else f"{mem}.mem"
 
 
-def accel_tb_top(vpath: Path, top: str, cycle_based: bool = False) -> str:
+def accel_tb_top(
+    vpath: Path, top: str, cycle_based: bool = False, internal_clock: bool = False
+) -> str:
     """Verilog of the accelerator bench top (``ACCEL_TB_TOP``).
 
     Ports: those of ``top``, plus ``load_<mem>`` inputs whose rising edge ``$readmemh``s the
@@ -201,17 +218,26 @@ def accel_tb_top(vpath: Path, top: str, cycle_based: bool = False) -> str:
     than one VPI write per word). ``rst`` and ``start`` reach the unit through a register (one
     cycle later; the counters do not change): then the reset multiplexers of every register
     no longer depend combinationally on a top-level input, which Verilator re-evaluates on
-    every clock edge (its "ico" region, a fifth of the run time at 16x16 before)."""
-    ports = _ports(vpath.read_text(), top)
+    every clock edge (its "ico" region, a fifth of the run time at 16x16 before).
+
+    ``internal_clock``: ``clk`` is not a port but a register the bench top toggles itself
+    every ``ACCEL_HALF_PERIOD_NS`` (Icarus: then no VPI callback runs per clock cycle while
+    the bench sleeps until ``done``; cocotb's clock costs two per cycle)."""
+    all_ports = _ports(vpath.read_text(), top)
+    ports = [p for p in all_ports if not (internal_clock and p[-1] == "clk")]
     loads = [f"load_{mem}" for mem in ACCEL_LOAD_FILES]
     names = [n for *_, n in ports] + loads + ["dump_acc", "dump_n"]
     lines = [f"module {ACCEL_TB_TOP}({', '.join(names)});"]
     lines += [f"  {d} {r + ' ' if r else ''}{n};" for d, r, n in ports]
+    if internal_clock:
+        lines += ["  reg clk = 1'b0;", f"  always #{ACCEL_HALF_PERIOD_NS} clk = ~clk;"]
     lines += [f"  input {n};" for n in loads] + ["  input dump_acc;", "  input [31:0] dump_n;"]
     lines += [f"  reg {n}_q = 1'b{int(n == 'rst')};" for n in ACCEL_TB_REGISTERED]
     regs = " ".join(f"{n}_q <= {n};" for n in ACCEL_TB_REGISTERED)
     lines.append(f"  always @(posedge clk) begin {regs} end")
-    conns = [f".{n}({n}_q)" if n in ACCEL_TB_REGISTERED else f".{n}({n})" for *_, n in ports]
+    conns = [
+        f".{n}({n}_q)" if n in ACCEL_TB_REGISTERED else f".{n}({n})" for *_, n in all_ports
+    ]
     lines.append(f"  {top} dut({', '.join(conns)});")
     for mem, fname in ACCEL_LOAD_FILES.items():
         ref = accel_mem_ref(mem, cycle_based)
@@ -230,6 +256,8 @@ def accel_tb_vlt(tb_text: str) -> str:
     re-evaluate all the logic it drives in every ``eval``)."""
     names = [n for *_, n in _ports(tb_text, ACCEL_TB_TOP)]
     lines = [f'public_flat_rw -module "{ACCEL_TB_TOP}" -var "{n}"' for n in names]
+    if "  reg clk = " in tb_text:  # the bench top's own clock: the benches wait on its edges
+        lines.append(f'public_flat_rd -module "{ACCEL_TB_TOP}" -var "clk"')
     return "`verilator_config\n" + "\n".join(lines) + "\n"
 
 
@@ -353,7 +381,9 @@ def build(
             sources = [cycle_netlist(vpath, TOP_NAMES[design], bdir / "rtl" / "cycle")]
         if design == "accel":
             tb = bdir / "rtl" / f"{ACCEL_TB_TOP}.v"
-            tb_text = accel_tb_top(vpath, TOP_NAMES[design], cycle)
+            tb_text = accel_tb_top(
+                vpath, TOP_NAMES[design], cycle, internal_clock=accel_internal_clock(simulator)
+            )
             _write_if_changed(tb, tb_text)
             sources.append(tb)
             # the raw harness (benchmarks/harness) builds fusesa_accel itself with this file
@@ -361,7 +391,7 @@ def build(
                 bdir / "rtl" / "public.vlt", accel_public_vlt(vpath, TOP_NAMES[design])
             )
         if simulator == "verilator" and design == "accel":
-            build_args += accel_verilator_args()
+            build_args += accel_verilator_args(accel_internal_clock(simulator))
             vlt = bdir / "rtl" / "tb_public.vlt"
             _write_if_changed(vlt, accel_tb_vlt(tb_text))
             sources.append(vlt)
@@ -430,7 +460,13 @@ def run_bench(
             test_dir=test_dir,
             test_args=[] if saif is None else ["--trace-file", str(Path(saif).resolve())],
             waves=saif is not None or waves,
-            extra_env={"FUSESA_JOBS": str(jobs_path), "FUSESA_RESULTS": str(results_path)},
+            extra_env={
+                "FUSESA_JOBS": str(jobs_path),
+                "FUSESA_RESULTS": str(results_path),
+                "FUSESA_INTERNAL_CLOCK": str(
+                    int(design == "accel" and accel_internal_clock(simulator))
+                ),
+            },
             timescale=("1ns", "1ps"),
             log_file=log,
             verbose=verbose,

@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
 
 from sim.accel import AccelResult
-from sim.memfiles import read_dump, write_image
+from sim.memfiles import read_dump, start_clock, write_image
 from sim.runner import ACCEL_DUMP_FILE, ACCEL_LOAD_FILES
 
 PERIOD_NS = 10
@@ -35,7 +34,7 @@ async def run_programs(dut):
     with open(os.environ["FUSESA_JOBS"], "rb") as f:
         jobs = pickle.load(f)
     # the clock toggles in the GPI layer (C++), not in a Python task: no Python per cycle
-    Clock(dut.clk, PERIOD_NS, unit="ns", impl="gpi").start()
+    start_clock(dut, PERIOD_NS)
     loads = [getattr(dut, f"load_{mem}") for mem in ACCEL_LOAD_FILES]
     # every input driven (the host streams idle: an X ``valid`` on Icarus would make the
     # read-back look busy, and ``start`` is ignored while a read-back is in flight)

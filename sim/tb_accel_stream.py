@@ -21,11 +21,11 @@ import pickle
 import random
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, Timer, with_timeout
 
 from hw import isa
 from sim.accel_stream import StreamResult
+from sim.memfiles import start_clock
 
 PERIOD_NS = 10
 
@@ -95,7 +95,7 @@ class _Host:
 async def run_stream_jobs(dut):
     with open(os.environ["FUSESA_JOBS"], "rb") as f:
         jobs = pickle.load(f)
-    Clock(dut.clk, PERIOD_NS, unit="ns").start()
+    start_clock(dut, PERIOD_NS)
     for port in (
         "start",
         "act_we",

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
 
 
@@ -48,6 +47,7 @@ def _bare_package(name: str) -> None:
 _bare_package("sw.export")
 _bare_package("sw.latency")
 
+from sim.memfiles import read_dump, start_clock, write_image  # noqa: E402
 from sim.network import (  # noqa: E402  (after the package stubs)
     LayerRun,
     diff_summary,
@@ -55,7 +55,6 @@ from sim.network import (  # noqa: E402  (after the package stubs)
     layer_model_cycles,
 )
 from sim.runner import ACCEL_DUMP_FILE, ACCEL_LOAD_FILES  # noqa: E402
-from sim.memfiles import read_dump, write_image  # noqa: E402
 from sw.mapping.accel import LayerSpec, compile_layers  # noqa: E402
 
 PERIOD_NS = 10
@@ -213,7 +212,7 @@ async def run_network(dut):
 
     cfg = job.cfg
     # the clock toggles in the GPI layer, not in a Python task
-    Clock(dut.clk, PERIOD_NS, unit="ns", impl="gpi").start()
+    start_clock(dut, PERIOD_NS)
     idle = ("load__valid", "load__payload", "rd_req__valid", "rd_req__payload", "rd_data__ready")
     for port in ("start", "act_we", "w_we", "cmd_we", "acc_raddr", "dump_acc", "dump_n", *idle):
         getattr(dut, port).value = 0

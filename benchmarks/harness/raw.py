@@ -19,6 +19,9 @@ from sim.runner import (
     ACCEL_LOAD_FILES,
     ACCEL_TB_TOP,
     BUILD_ROOT,
+    _write_if_changed,
+    accel_tb_top,
+    accel_tb_vlt,
     accel_verilator_args,
     build,
     prepare_env,
@@ -41,13 +44,18 @@ def build_raw(cfg: ArrayConfig, jobs: int = 2, cold: bool = False) -> RawBuild:
     rtl = info.build_dir / "rtl"
     out = BUILD_ROOT / "harness" / cfg.accel_name
     exe = out / "harness"
-    srcs = [rtl / "fusesa_accel.v", rtl / f"{ACCEL_TB_TOP}.v", rtl / "tb_public.vlt"]
-    srcs.append(HERE / "harness.cpp")
     if cold:
         shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    # the cocotb build's bench top clocks itself; the harness drives ``clk`` from C++, so it
+    # gets the same bench top with ``clk`` as a port (same RTL, same public set otherwise)
+    tb = accel_tb_top(rtl / "fusesa_accel.v", "fusesa_accel", internal_clock=False)
+    _write_if_changed(out / f"{ACCEL_TB_TOP}.v", tb)
+    _write_if_changed(out / "tb_public.vlt", accel_tb_vlt(tb))
+    srcs = [rtl / "fusesa_accel.v", out / f"{ACCEL_TB_TOP}.v", out / "tb_public.vlt"]
+    srcs.append(HERE / "harness.cpp")
     if exe.exists() and all(exe.stat().st_mtime >= s.stat().st_mtime for s in srcs):
         return RawBuild(exe, 0.0, False)
-    out.mkdir(parents=True, exist_ok=True)
     cmd = [
         "verilator",
         "--cc",
