@@ -17,14 +17,12 @@ from __future__ import annotations
 import os
 import pickle
 import time
-from pathlib import Path
 
 import cocotb
 from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
 
 from sim.accel import AccelResult
-from sim.memfiles import read_dump, start_clock, write_image
-from sim.runner import ACCEL_DUMP_FILE, ACCEL_LOAD_FILES
+from sim.accel_bench import bring_up, dump_acc, load_images
 
 PERIOD_NS = 10
 
@@ -33,34 +31,12 @@ PERIOD_NS = 10
 async def run_programs(dut):
     with open(os.environ["FUSESA_JOBS"], "rb") as f:
         jobs = pickle.load(f)
-    # the clock toggles in the GPI layer (C++), not in a Python task: no Python per cycle
-    start_clock(dut, PERIOD_NS)
-    loads = [getattr(dut, f"load_{mem}") for mem in ACCEL_LOAD_FILES]
-    # every input driven (the host streams idle: an X ``valid`` on Icarus would make the
-    # read-back look busy, and ``start`` is ignored while a read-back is in flight)
-    idle = ("load__valid", "load__payload", "rd_req__valid", "rd_req__payload", "rd_data__ready")
-    for port in ("start", "act_we", "w_we", "cmd_we", "acc_raddr", "dump_acc", "dump_n", *idle):
-        getattr(dut, port).value = 0
-    for h in loads:
-        h.value = 0
-    dut.rst.value = 1
-    for _ in range(2):
-        await FallingEdge(dut.clk)
-    dut.rst.value = 0
-    for _ in range(2):  # the bench top registers rst and start
-        await FallingEdge(dut.clk)
+    await bring_up(dut, PERIOD_NS)
 
     results = []
     for job in jobs:
         t0 = time.perf_counter()
-        images = (job.act, job.weight, dict(enumerate(job.cmd)))
-        for fname, image, h in zip(ACCEL_LOAD_FILES.values(), images, loads, strict=True):
-            if image:
-                write_image(Path(fname), image)
-                h.value = 1
-        await FallingEdge(dut.clk)
-        for h in loads:
-            h.value = 0
+        await load_images(dut, job.act, job.weight, job.cmd)
         load_s = time.perf_counter() - t0
         dut.start.value = 1
         await FallingEdge(dut.clk)
@@ -70,15 +46,7 @@ async def run_programs(dut):
         run_s = time.perf_counter() - t1
         await FallingEdge(dut.clk)
         t2 = time.perf_counter()
-        acc: list[int] = []
-        if job.acc_words:
-            dump = Path(ACCEL_DUMP_FILE)
-            dump.unlink(missing_ok=True)
-            dut.dump_n.value = job.acc_words
-            dut.dump_acc.value = 1
-            await FallingEdge(dut.clk)
-            dut.dump_acc.value = 0
-            acc = read_dump(dump, job.acc_words)
+        acc = await dump_acc(dut, job.acc_words)
         results.append(
             AccelResult(
                 name=job.name,

@@ -2,8 +2,8 @@
 simulator process (``sim.network.run_network``, docs/inference.md).
 
 The test walks the network itself. Per conv/linear layer: compile a one-layer program
-(``sw.mapping.accel.compile_layers``), load it in bulk (``load_program``: ``$readmemh`` through
-the bench top), pulse ``start``,
+(``sw.mapping.accel.compile_layers``), load it in bulk (``sim.accel_bench.load_images``:
+``$readmemh`` through the bench top), pulse ``start``,
 sleep until ``RisingEdge(done)``, read the counters and the accumulators back
 (``read_accumulators``), compare them exactly with the golden's ``accumulate`` of the same
 input, requantize with the golden's ``requantize``. Other layers run in the golden executor on
@@ -22,7 +22,6 @@ import pickle
 import sys
 import time
 import types
-from pathlib import Path
 
 import cocotb
 import numpy as np
@@ -47,57 +46,25 @@ def _bare_package(name: str) -> None:
 _bare_package("sw.export")
 _bare_package("sw.latency")
 
-from sim.memfiles import read_dump, start_clock, write_image  # noqa: E402
+from sim.accel_bench import bring_up, dump_acc, load_images  # noqa: E402
 from sim.network import (  # noqa: E402  (after the package stubs)
     LayerRun,
     diff_summary,
     layer_macs,
     layer_model_cycles,
 )
-from sim.runner import ACCEL_DUMP_FILE, ACCEL_LOAD_FILES  # noqa: E402
 from sw.mapping.accel import LayerSpec, compile_layers  # noqa: E402
 
 PERIOD_NS = 10
 
 
-class _Memories:
-    """Bulk access to the accelerator's memories through the bench top
-    (``sim.runner.accel_tb_top``): images are written as ``$readmemh`` files and loaded by a
-    pulse on ``load_<mem>``; accumulators come back through ``dump_acc`` (``$writememh``)."""
-
-    def __init__(self, dut) -> None:
-        self.dut = dut
-        self.loads = {mem: getattr(dut, f"load_{mem}") for mem in ACCEL_LOAD_FILES}
-
-
-async def load_program(mems: _Memories, prog) -> int:
-    """Load a compiled program's activation, weight and command images (one system task per
-    memory, one clock cycle in all); returns the words written."""
-    images = {"act_mem": prog.act, "w_mem": prog.weight, "cmd_mem": dict(enumerate(prog.words))}
-    for mem, image in images.items():
-        if image:
-            write_image(Path(ACCEL_LOAD_FILES[mem]), image)
-            mems.loads[mem].value = 1
-    await FallingEdge(mems.dut.clk)
-    for h in mems.loads.values():
-        h.value = 0
-    return len(prog.act) + len(prog.weight) + len(prog.words)
-
-
-async def read_accumulators(mems: _Memories, n: int, cfg) -> np.ndarray:
+async def read_accumulators(dut, n: int, cfg) -> np.ndarray:
     """Accumulator words ``0 .. n-1`` as int64 lanes ``[n, cols]`` (lane ``i`` = bits
     ``[i*acc_width +: acc_width]``, two's complement)."""
     lanes, width = cfg.cols, cfg.acc_width
     if n == 0:
         return np.zeros((0, lanes), np.int64)
-    dut = mems.dut
-    dump = Path(ACCEL_DUMP_FILE)
-    dump.unlink(missing_ok=True)
-    dut.dump_n.value = n
-    dut.dump_acc.value = 1
-    await FallingEdge(dut.clk)
-    dut.dump_acc.value = 0
-    words = read_dump(dump, n)
+    words = await dump_acc(dut, n)
     if width not in (8, 16, 32, 64):  # generic path: one Python int per word
         from sw.mapping.gemm import unpack_lanes
 
@@ -144,12 +111,12 @@ def _spec(layer) -> LayerSpec:
     )
 
 
-async def _run_layer(dut, mems, layer, golden_layer, x, job, cfg) -> tuple[LayerRun, np.ndarray]:
+async def _run_layer(dut, layer, golden_layer, x, job, cfg) -> tuple[LayerRun, np.ndarray]:
     t0 = time.perf_counter()
     prog = compile_layers([(_spec(layer), x)], cfg, job.depthwise)
     (plan,) = prog.layers
     t1 = time.perf_counter()
-    words = await load_program(mems, prog)
+    words = await load_images(dut, prog.act, prog.weight, prog.words)
     t2 = time.perf_counter()
     in_shape = tuple(x.shape[1:])
     model = layer_model_cycles(layer, in_shape, x.shape[0], cfg, plan.mapping)
@@ -160,7 +127,7 @@ async def _run_layer(dut, mems, layer, golden_layer, x, job, cfg) -> tuple[Layer
     await FallingEdge(dut.clk)
     t3 = time.perf_counter()
     n_acc = prog.acc_words_used
-    lanes = await read_accumulators(mems, n_acc, cfg)
+    lanes = await read_accumulators(dut, n_acc, cfg)
     t4 = time.perf_counter()
     acc = layer_output(prog, lanes)
     want = golden_layer.accumulate(x)
@@ -211,20 +178,7 @@ async def run_network(dut):
     from sw.export.qnet import INPUT
 
     cfg = job.cfg
-    # the clock toggles in the GPI layer, not in a Python task
-    start_clock(dut, PERIOD_NS)
-    idle = ("load__valid", "load__payload", "rd_req__valid", "rd_req__payload", "rd_data__ready")
-    for port in ("start", "act_we", "w_we", "cmd_we", "acc_raddr", "dump_acc", "dump_n", *idle):
-        getattr(dut, port).value = 0
-    mems = _Memories(dut)
-    for h in mems.loads.values():
-        h.value = 0
-    dut.rst.value = 1
-    for _ in range(2):
-        await FallingEdge(dut.clk)
-    dut.rst.value = 0
-    for _ in range(2):  # the bench top registers rst and start
-        await FallingEdge(dut.clk)
+    await bring_up(dut, PERIOD_NS)
 
     qnet, golden = job.qnet, job.golden
     env: dict[str, np.ndarray] = {INPUT: job.x_q}
@@ -241,7 +195,7 @@ async def run_network(dut):
             env[layer.name] = layer.forward(xs)  # waves of one layer: the rest on the host
             continue
         if on_rtl:
-            rec, acc = await _run_layer(dut, mems, layer, golden.layer(layer.name), xs[0], job, cfg)
+            rec, acc = await _run_layer(dut, layer, golden.layer(layer.name), xs[0], job, cfg)
             th = time.perf_counter()
             env[layer.name] = layer.requantize(acc)
             rec.seconds["requantize"] = time.perf_counter() - th
