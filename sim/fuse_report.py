@@ -47,6 +47,9 @@ class DepthwiseComparison:
     outputs_exact: bool
     sim_seconds: float
     backend: str = "accel"
+    baseline_exact: bool = False  # baseline output == torch's depthwise conv
+    fuse_exact: bool = False  # both FuSe branches == torch's 1xK / Kx1 convs
+    config: ArrayConfig | None = None  # the accelerator configuration that ran
 
     @property
     def speedup(self) -> float:
@@ -58,6 +61,7 @@ class DepthwiseComparison:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["config"] = None if self.config is None else self.config.to_dict()
         d["speedup"] = self.speedup
         d["paper_speedup"] = self.paper_speedup
         return d
@@ -119,8 +123,8 @@ def _paper(conv, x, rows: int, cols: int, hardware: str) -> int:
 def compare_depthwise(
     arrays: list[tuple[int, int]],
     index: int = 3,
-    channels: int = 32,
-    size: int = 28,
+    channels: int | None = 32,
+    size: int | None = 28,
     simulator: str = "verilator",
     seed: int = 0,
     progress=print,
@@ -136,13 +140,15 @@ def compare_depthwise(
     else:
         halt = 0
         baseline_model, fuse_model = depthwise_baseline_cycles, fuse_conv_cycles
+    base_full, (row_full, col_full), (h0, w0), name = mobilenet_v2_depthwise(index)
+    channels = base_full.in_channels if channels is None else channels  # None: the layer's own
+    size = h0 if size is None else size
     if channels < 2 or channels % 2:
         raise ValueError(
             f"channels must be an even number >= 2 (Half splits them), not {channels!r}"
         )
     if size < 3:
         raise ValueError(f"size must be at least 3, not {size!r}")
-    base_full, (row_full, col_full), (h0, w0), name = mobilenet_v2_depthwise(index)
     gen = torch.Generator().manual_seed(seed)
     base = _scaled(base_full, channels)
     row, col = _scaled(row_full, channels // 2), _scaled(col_full, channels // 2)
@@ -151,10 +157,9 @@ def compare_depthwise(
     x = torch.randint(-128, 128, (1, channels, size, size), generator=gen).float()
     xr, xc = x[:, : channels // 2], x[:, channels // 2 :]
     k = base.kernel_size
-    label = (
-        f"MobileNetV2 {name}: {base_full.in_channels}ch {h0}x{w0} {k[0]}x{k[1]} s{base.stride[0]}"
-        f" -> scaled {channels}ch {size}x{size}"
-    )
+    label = f"MobileNetV2 {name}: {base_full.in_channels}ch {h0}x{w0} {k[0]}x{k[1]} s{base.stride[0]}"
+    if (channels, size) != (base_full.in_channels, h0):
+        label += f" -> scaled {channels}ch {size}x{size}"
     out = []
     for rows_, cols_ in arrays:
         cfg = ArrayConfig(rows=rows_, cols=cols_)
@@ -166,11 +171,11 @@ def compare_depthwise(
         items = [(base, x, "baseline"), (row, xr, "fuse"), (col, xc, "fuse")]
         rb, rr, rc = run_layers(items, cfg, simulator, backend=backend)
         secs = time.perf_counter() - t0
-        exact = (
-            np.array_equal(rb.output, _torch_int(base, x))
-            and np.array_equal(rr.output, _torch_int(row, xr))
-            and np.array_equal(rc.output, _torch_int(col, xc))
+        base_exact = np.array_equal(rb.output, _torch_int(base, x))
+        fuse_exact = np.array_equal(rr.output, _torch_int(row, xr)) and np.array_equal(
+            rc.output, _torch_int(col, xc)
         )
+        exact = base_exact and fuse_exact
         shape = dict(n=1, h=size, w=size)
         b_model = halt + baseline_model(
             ch=channels,
@@ -208,6 +213,9 @@ def compare_depthwise(
                 outputs_exact=exact,
                 sim_seconds=secs,
                 backend=backend,
+                baseline_exact=bool(base_exact),
+                fuse_exact=bool(fuse_exact),
+                config=rb.config,
             )
         )
     return out

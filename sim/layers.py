@@ -27,13 +27,16 @@ Supported (int8-range integer weights and inputs, float or integer tensors); ``R
 A bias, if the layer has one, must hold integers too; it is added after read-back (int64).
 Anything else raises ``ValueError`` naming the layer.
 
-Memories: a layer always runs as one program. If it does not fit ``cfg``'s memory depths, the
-depths are grown to the next power of two that holds it (``sw.mapping.accel.fit_memories``; at
-most ``2**20`` words, the ISA's address range) and ``LayerResult.config`` is the configuration
-that ran (same array; cycles do not depend on the depths). Each distinct set of depths is a
-simulator build of its own (Verilator: 20-50 s), so give ``cfg`` depths that hold your largest
-layer, or use ``run_layers``, when running many layers. A layer too big even for ``2**20``
-words (or with more than 65535 GEMM rows ``M``) raises ``ValueError`` naming the command field.
+Memories: a layer always runs as one program. By default (``memories="shared"``) the
+accelerator is built with every memory at the command set's full range (``2**20`` words,
+``sw.mapping.accel.unbounded``) whatever ``cfg``'s depths say, so every layer of any size on
+one array runs on ONE simulator build (the memories are behavioural models: they cost only
+simulator memory, see docs/accelerator.md; cycles do not depend on depths).
+``memories="fit"`` grows ``cfg``'s depths to the next power of two that holds the layer (a build
+per distinct set of depths, smaller simulator memory), ``memories="given"`` keeps them (a layer
+that does not fit raises ``ValueError``). ``LayerResult.config`` is the configuration that ran.
+A layer too big even for ``2**20`` words (or with more than 65535 GEMM rows ``M``) raises
+``ValueError`` naming the command field.
 
 ``run_layers([(layer, x), ...], cfg, ...)`` runs several layers, each as its own program (so
 each result's cycles are that layer's, as ``run_layer`` gives them), in ONE simulator process.
@@ -53,7 +56,13 @@ import numpy as np
 from hw.config import ArrayConfig
 from sim.fuse import check_fuse_config, rtl_fuse
 from sim.gemm import check_int_range, rtl_gemms
-from sw.mapping.accel import LayerSpec, compile_layers, fit_memories, unbounded
+from sw.mapping.accel import (
+    LayerSpec,
+    check_memory_policy,
+    compile_layers,
+    fit_memories,
+    unbounded,
+)
 from sw.mapping.fuse import depthwise_lines, lines_to_output
 from sw.ref.conv import im2col
 
@@ -68,7 +77,7 @@ class LayerResult:
     mapping: str  # "gemm", "depthwise-baseline" or "fuse"
     busy: int | None = None  # accel: cnt_busy (cycles an activation row entered the array)
     stall: int | None = None  # accel: cnt_stall
-    config: ArrayConfig | None = None  # the configuration that ran (accel: depths may grow)
+    config: ArrayConfig | None = None  # the configuration that ran (accel: its memory depths)
 
 
 def _to_numpy(t) -> np.ndarray:
@@ -148,6 +157,8 @@ def run_layer(
     simulator: str = "verilator",
     depthwise: str = "auto",
     backend: str = "accel",
+    *,
+    memories: str = "shared",
 ) -> LayerResult:
     """Run ``layer(x)`` on the RTL of ``cfg``; see the module docstring for what is supported.
 
@@ -155,8 +166,9 @@ def run_layer(
     ``"fuse"`` (require FuSe mode) or ``"baseline"`` (per-channel GEMMs).
     ``backend``: ``"accel"`` (the default: one program on the accelerator top, cycles from its
     ``cnt_total`` counter) or ``"array"`` (bare array, per-cycle schedule from Python).
+    ``memories``: ``"shared"`` (one build per array), ``"fit"`` or ``"given"`` (module docstring).
     """
-    return run_layers([(layer, x)], cfg, simulator, depthwise, backend)[0]
+    return run_layers([(layer, x)], cfg, simulator, depthwise, backend, memories=memories)[0]
 
 
 def run_layers(
@@ -165,12 +177,15 @@ def run_layers(
     simulator: str = "verilator",
     depthwise: str = "auto",
     backend: str = "accel",
+    *,
+    memories: str = "shared",
 ) -> list[LayerResult]:
     """``[run_layer(layer, x, ...) for layer, x in items]``, with the same results; on the
     accelerator every layer is still its own program, but all of them run in ONE simulator
-    process (on one build: the memory depths fit the largest layer). An item may be
-    ``(layer, x, depthwise)`` to override ``depthwise`` for that layer."""
+    process (on one build, chosen by ``memories``). An item may be ``(layer, x, depthwise)``
+    to override ``depthwise`` for that layer."""
     _check_options(depthwise, backend)
+    check_memory_policy(memories)
     checked = []
     for item in items:
         layer, x, *rest = item
@@ -179,10 +194,10 @@ def run_layers(
         checked.append((*_layer_spec(layer, x, cfg, dw), dw))
     if backend == "array":
         return [_run_array(spec, xs, cfg, simulator, dw) for spec, xs, dw in checked]
-    return _run_accel(checked, cfg, simulator)
+    return _run_accel(checked, cfg, simulator, memories)
 
 
-def _run_accel(checked, cfg: ArrayConfig, simulator: str) -> list[LayerResult]:
+def _run_accel(checked, cfg: ArrayConfig, simulator: str, memories: str) -> list[LayerResult]:
     from sim.accel import job_of, run_programs
 
     progs = []
@@ -196,7 +211,12 @@ def _run_accel(checked, cfg: ArrayConfig, simulator: str) -> list[LayerResult]:
             ) from None
     if not progs:
         return []
-    fitted = fit_memories(cfg, progs)
+    if memories == "shared":
+        fitted = unbounded(cfg)
+    elif memories == "fit":
+        fitted = fit_memories(cfg, progs)
+    else:
+        fitted = cfg
     progs = [p.retarget(fitted) for p in progs]
     jobs = [job_of(p, p.layers[0].name[:60]) for p in progs]
     results = run_programs(jobs, fitted, simulator)

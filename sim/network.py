@@ -11,9 +11,12 @@ accelerator has no requantization, no im2col and none of the other ops (add, poo
 slice, flatten, clamp) yet, so those run on the host in the golden executor, and every layer's
 input is loaded again (activations do not stay in the accelerator's memories between layers).
 
-Memory depths: every layer is one program, so ``network_config`` sizes the ``ArrayConfig``
-depths from the largest layer (command extents from shapes, ``hw.isa``), each rounded up to a
-power of two; a layer that does not fit ``2**20`` words raises ``ValueError`` naming it.
+Memory depths: by default (``memories="shared"``) the accelerator is built with every memory at
+the command set's full ``2**20`` words (``sw.mapping.accel.unbounded``), so every network on one
+array runs on ONE simulator build. ``memories="fit"``: ``network_config`` sizes the depths from
+the largest layer (command extents from shapes, ``hw.isa``), each rounded up to a power of two;
+``memories="given"``: ``cfg``'s depths as they are. A layer that does not fit ``2**20`` words
+raises ``ValueError`` naming it.
 
 Cycles: each layer's ``cnt_total`` must equal ``layer_model_cycles`` (``sw.latency.rtl``'s
 accelerator formulas plus ``2`` for the program's ``HALT``).
@@ -33,14 +36,20 @@ from typing import Any
 
 import numpy as np
 
-from hw.config import ArrayConfig
+from hw.config import DEPTH_FIELDS, ArrayConfig
 from sw.latency.rtl import (
     ACCEL_COMMAND_OVERHEAD,
     accel_depthwise_baseline_cycles,
     accel_fuse_conv_cycles,
     accel_gemm_cycles,
 )
-from sw.mapping.accel import DEPTHWISE_MAPPINGS, fuse_command, gemm_command
+from sw.mapping.accel import (
+    DEPTHWISE_MAPPINGS,
+    check_memory_policy,
+    fuse_command,
+    gemm_command,
+    unbounded,
+)
 
 __all__ = [
     "DEPTH_LIMIT",
@@ -53,6 +62,7 @@ __all__ = [
     "layer_model_cycles",
     "layer_macs",
     "network_config",
+    "memory_config",
     "program_extents",
     "run_network",
     "dump_layer_waves",
@@ -172,6 +182,37 @@ def network_config(qnet, cfg: ArrayConfig, depthwise: str = "auto", batch: int =
                 )
             need[field_name] = max(need[field_name], n)
     return dataclasses.replace(cfg, **{k: min(DEPTH_LIMIT, _pow2(v)) for k, v in need.items()})
+
+
+def memory_config(
+    qnet,
+    cfg: ArrayConfig,
+    depthwise: str = "auto",
+    batch: int = 1,
+    memories: str = "shared",
+    size_memories: bool | None = None,
+) -> ArrayConfig:
+    """The configuration ``run_network`` builds and runs for ``memories`` (see the module
+    docstring); every layer is checked to fit it (``ValueError`` naming the layer)."""
+    if size_memories is not None:
+        memories = "fit" if size_memories else "given"
+    check_memory_policy(memories)
+    fitted = network_config(qnet, cfg, depthwise, batch)  # checks every layer fits 2**20
+    if memories == "fit":
+        return fitted
+    if memories == "shared":
+        return unbounded(cfg)
+    for f in DEPTH_FIELDS:
+        if getattr(fitted, f) > getattr(cfg, f):
+            need = max(
+                r[1 + DEPTH_FIELDS.index(f)] for r in program_extents(qnet, cfg, depthwise, batch)
+            )
+            if need > getattr(cfg, f):
+                raise ValueError(
+                    f"a layer needs {need} words of {f.removesuffix('_depth')} memory, more than "
+                    f"ArrayConfig.{f}={getattr(cfg, f)} (use memories='shared' or 'fit')"
+                )
+    return cfg
 
 
 def layer_model_cycles(
@@ -441,7 +482,8 @@ def run_network(
     keep_going: bool = False,
     golden=None,
     on_layer: Callable[[LayerRun], None] | None = None,
-    size_memories: bool = True,
+    memories: str = "shared",
+    size_memories: bool | None = None,
 ) -> NetworkResult:
     """Run ``qnet`` on the int8 input ``x_q`` (``[N, C, H, W]``) through the accelerator of
     ``cfg`` in ``simulator``: every conv/linear layer on the accelerator (one program each),
@@ -450,8 +492,10 @@ def run_network(
     mismatch raises ``NetworkMismatchError`` naming the layer, its shape and a diff summary,
     unless ``keep_going`` (then ``result.mismatched`` lists them all).
 
-    ``size_memories``: replace ``cfg``'s memory depths by ``network_config``'s (one program
-    per layer). ``on_layer`` is called with each ``LayerRun`` while the simulator runs."""
+    ``memories``: ``"shared"`` (default: every memory at ``2**20`` words, one build per
+    array), ``"fit"`` (``network_config``'s depths) or ``"given"`` (``cfg``'s);
+    ``size_memories`` is the older spelling (``True`` = ``"fit"``, ``False`` = ``"given"``).
+    ``on_layer`` is called with each ``LayerRun`` while the simulator runs."""
     from sim.runner import build, run_bench
     from sw.export.qnet import QuantizedNetwork
 
@@ -466,8 +510,7 @@ def run_network(
         )
     for layer in qnet.mac_layers():
         layer_mapping(layer, cfg, depthwise)  # unsupported layers fail before any build
-    if size_memories:
-        cfg = network_config(qnet, cfg, depthwise, batch=x_q.shape[0])
+    cfg = memory_config(qnet, cfg, depthwise, x_q.shape[0], memories, size_memories)
     info = build(cfg, simulator, design="accel")  # run_bench finds it cached
     t0 = time.perf_counter()
     golden_out = golden.run(x_q)
@@ -531,7 +574,8 @@ def dump_layer_waves(
     out: str | Path,
     simulator: str = "verilator",
     depthwise: str = "auto",
-    size_memories: bool = True,
+    memories: str = "shared",
+    size_memories: bool | None = None,
 ) -> LayerRun:
     """Waveforms of one conv/linear layer: the layers before it run on the host (golden
     executor), the layer runs on the accelerator in a trace-enabled build of its own
@@ -545,8 +589,7 @@ def dump_layer_waves(
             f"--waves-layer {layer_name!r} is not a conv/linear layer of the network; "
             f"choose one of {', '.join(names[:6])}, ..."
         )
-    if size_memories:
-        cfg = network_config(qnet, cfg, depthwise, batch=x_q.shape[0])
+    cfg = memory_config(qnet, cfg, depthwise, x_q.shape[0], memories, size_memories)
     job = NetworkJob(qnet, qnet, x_q, cfg, depthwise, False, "", only_layer=layer_name)
     (res,) = run_bench(cfg, simulator, "sim.tb_network", [job], design="accel", waves_out=out)
     return LayerRun.from_dict(res["layers"][-1])

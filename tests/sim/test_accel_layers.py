@@ -26,7 +26,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hw.config import ArrayConfig
+from hw.config import DEPTH_FIELDS, ArrayConfig
 from sim import run_layer, run_layers
 from sim.accel import accel_layers
 from sw.latency.rtl import (
@@ -36,10 +36,13 @@ from sw.latency.rtl import (
     accel_gemm_cycles,
     gemm_folds,
 )
-from sw.mapping.accel import LayerSpec
+from sw.mapping.accel import MAX_DEPTH, LayerSpec
 from tests.conftest import sim_params
 
-DEPTHS = dict(act_depth=2048, weight_depth=512, acc_depth=1024, cmd_depth=32)  # shared builds
+#: the one build per array that run_layer / run_network use (memories="shared")
+DEPTHS = dict.fromkeys(DEPTH_FIELDS, MAX_DEPTH)
+#: small depths (what run_layer's memories="fit" grows from)
+SMALL = dict(act_depth=2048, weight_depth=512, acc_depth=1024, cmd_depth=32)
 
 
 def _out(size, k, s, p):
@@ -209,17 +212,59 @@ def test_every_mapping_on_the_accelerator_exact(simulator, array, require_simula
 
 
 @pytest.mark.icarus
-def test_run_layer_grows_memories_to_fit(require_simulator):
-    """A layer bigger than ``cfg``'s memories still runs as one program: the depths grow to
-    the next power of two (``LayerResult.config``), the cycles do not change. Here the 40
-    per-channel GEMM commands of a baseline depthwise layer (+ HALT) overflow
-    ``cmd_depth=32`` (an Icarus build is cheap; Verilator would build for ~40 s)."""
+def test_run_layer_layers_of_any_size_share_one_build(require_simulator):
+    """Default ``memories="shared"``: four layers of different sizes (one needing 40 commands,
+    one 2,048 activation words) run with separate ``run_layer`` calls on ONE build: every
+    result ran on ``unbounded(cfg)`` (all memories at the command set's 2**20 words), whatever
+    depths ``cfg`` gives, and each output is exact."""
     require_simulator("icarus")
-    cfg = ArrayConfig(rows=2, cols=2, **DEPTHS)
+    from sim.runner import BUILD_ROOT
+    from sw.mapping.accel import MAX_DEPTH, unbounded
+
+    cfg = ArrayConfig(rows=2, cols=2, **SMALL)
+    gen = torch.Generator().manual_seed(7)
+    dw = _int_(torch.nn.Conv2d(40, 40, 3, groups=40), gen)
+    cases = [
+        (dw, torch.randint(-128, 128, (1, 40, 3, 3), generator=gen).float(), "baseline"),
+        (_int_(torch.nn.Conv2d(3, 4, 3, padding=1), gen), None, "auto"),
+        (_int_(torch.nn.Conv2d(4, 4, (1, 3), padding=(0, 1), groups=4), gen), None, "fuse"),
+        (_int_(torch.nn.Conv2d(2, 3, 1), gen), None, "auto"),
+    ]
+    shapes = [None, (1, 3, 6, 6), (1, 4, 5, 7), (1, 2, 32, 64)]
+    configs = set()
+    for (layer, x, dwm), shape in zip(cases, shapes, strict=True):
+        if x is None:
+            x = torch.randint(-128, 128, shape, generator=gen).float()
+        res = run_layer(layer, x, cfg, "icarus", depthwise=dwm)
+        want = torch.nn.functional.conv2d(
+            x.double(),
+            layer.weight.double(),
+            layer.bias.double(),
+            layer.stride,
+            layer.padding,
+            1,
+            layer.groups,
+        )
+        np.testing.assert_array_equal(res.output, want.detach().numpy().astype(np.int64))
+        configs.add(res.config)
+    assert configs == {unbounded(cfg)}
+    (only,) = configs
+    assert (only.act_depth, only.weight_depth, only.acc_depth, only.cmd_depth) == (MAX_DEPTH,) * 4
+    assert (BUILD_ROOT / "sim" / "icarus" / only.accel_name).is_dir()
+
+
+@pytest.mark.icarus
+def test_run_layer_fit_grows_memories_to_powers_of_two(require_simulator):
+    """``memories="fit"``: a layer bigger than ``cfg``'s memories still runs as one program:
+    the depths grow to the next power of two (``LayerResult.config``), the cycles do not
+    change. Here the 40 per-channel GEMM commands of a baseline depthwise layer (+ HALT)
+    overflow ``cmd_depth=32``; ``memories="given"`` refuses it naming the memory."""
+    require_simulator("icarus")
+    cfg = ArrayConfig(rows=2, cols=2, **SMALL)
     gen = torch.Generator().manual_seed(5)
     conv = _int_(torch.nn.Conv2d(40, 40, 3, groups=40), gen)
     x = torch.randint(-128, 128, (1, 40, 3, 3), generator=gen).float()
-    res = run_layer(conv, x, cfg, "icarus", depthwise="baseline")
+    res = run_layer(conv, x, cfg, "icarus", depthwise="baseline", memories="fit")
     case = _baseline_case(conv, x)
     np.testing.assert_array_equal(res.output, case.expected())
     assert (res.mapping, res.jobs) == ("depthwise-baseline", 40)
@@ -230,6 +275,10 @@ def test_run_layer_grows_memories_to_fit(require_simulator):
         512,
         1024,
     )
+    with pytest.raises(ValueError, match="cmd_depth=32"):
+        run_layer(conv, x, cfg, "icarus", depthwise="baseline", memories="given")
+    with pytest.raises(ValueError, match="memories must be one of"):
+        run_layer(conv, x, cfg, "icarus", memories="grow")
 
 
 def test_compile_layers_errors_name_layer_and_memory():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hw.config import ArrayConfig
+from hw.config import DEPTH_FIELDS, ArrayConfig
 from sim.accel import accel_gemm, accel_gemms
 from sw.latency.rtl import (
     ACCEL_COMMAND_OVERHEAD,
@@ -15,10 +15,12 @@ from sw.latency.rtl import (
     accel_program_cycles,
     gemm_folds,
 )
+from sw.mapping.accel import MAX_DEPTH
 from sw.ref import gemm_ref
 from tests.conftest import sim_params
 
-DEPTHS = dict(act_depth=2048, weight_depth=512, acc_depth=1024, cmd_depth=32)  # shared builds
+#: the one build per array that run_layer / run_network use (memories="shared")
+DEPTHS = dict.fromkeys(DEPTH_FIELDS, MAX_DEPTH)
 ARRAYS = [(1, 1), (2, 2), (3, 5), (6, 3), (4, 4)]
 
 

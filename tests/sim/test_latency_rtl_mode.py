@@ -9,13 +9,15 @@ import pytest
 import torch
 from torch import nn
 
-from hw.config import ArrayConfig
+from hw.config import DEPTH_FIELDS, ArrayConfig
 from sim import run_layers
 from sw.latency import model_latency
 from sw.latency.rtl import ACCEL_COMMAND_OVERHEAD
+from sw.mapping.accel import MAX_DEPTH
 
 #: the accelerator builds of tests/sim/test_accel_rtl.py (same depths, 6x3) are reused
-DEPTHS = dict(act_depth=2048, weight_depth=512, acc_depth=1024, cmd_depth=32)
+#: the one build per array that run_layer / run_network use (memories="shared")
+DEPTHS = dict.fromkeys(DEPTH_FIELDS, MAX_DEPTH)
 
 
 def _net() -> nn.Sequential:

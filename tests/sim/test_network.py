@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pytest
 
-from hw.config import DEPTH_FIELDS, ArrayConfig
+from hw.config import ArrayConfig
 from sw.latency.rtl import (
     ACCEL_COMMAND_OVERHEAD,
     accel_depthwise_baseline_cycles,
@@ -116,17 +116,15 @@ def _tiny_qnet(seed: int = 0):
 @pytest.mark.verilator
 def test_every_layer_kind_batch_2(require_simulator, mnv2):
     """TinyNet (dense 3x3/2, max pool, FuSe-Half 3x1/1x3 stride 2, FuSe-Full, add, KxK
-    depthwise as per-channel GEMMs, avg pool, linear), batch 2, on 8x8 with the MobileNetV2
-    test's memory depths (one build for both; Icarus: ``test_tiny_icarus``)."""
+    depthwise as per-channel GEMMs, avg pool, linear), batch 2, on 8x8: the same build as the
+    MobileNetV2 test (the array's one shared build; Icarus: ``test_tiny_icarus``)."""
     from sim import run_network
-    from sim.network import network_config
+    from sw.mapping.accel import unbounded
 
     require_simulator("verilator")
     qnet, x_q = _tiny_qnet()
-    cfg = network_config(mnv2[0], ArrayConfig(*ARRAY))
-    need = network_config(qnet, ArrayConfig(*ARRAY), batch=2)
-    assert all(getattr(need, f) <= getattr(cfg, f) for f in DEPTH_FIELDS)
-    res = run_network(qnet, x_q, cfg, "verilator", size_memories=False)
+    res = run_network(qnet, x_q, ArrayConfig(*ARRAY), "verilator")
+    assert res.cfg == unbounded(ArrayConfig(*ARRAY))
     _check_against_golden(qnet, x_q, res, *ARRAY)
     assert {r.mapping for r in res.accel_layers} == {"gemm", "fuse", "depthwise-baseline"}
 
