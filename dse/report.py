@@ -32,7 +32,10 @@ COLUMNS = (
 
 def pareto(points: list[tuple[float, float]], maximize_y: bool = False) -> list[int]:
     """Indices of the non-dominated points (minimize x; minimize y, or maximize it), by x."""
-    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1] if maximize_y else points[i][1]))
+    order = sorted(
+        range(len(points)),
+        key=lambda i: (points[i][0], -points[i][1] if maximize_y else points[i][1]),
+    )
     keep, best = [], None
     for i in order:
         y = points[i][1]
@@ -42,9 +45,7 @@ def pareto(points: list[tuple[float, float]], maximize_y: bool = False) -> list[
     return keep
 
 
-def write_results(
-    rows: list[dict[str, Any]], out: Path, meta: dict[str, Any]
-) -> tuple[Path, Path]:
+def write_results(rows: list[dict[str, Any]], out: Path, meta: dict[str, Any]) -> tuple[Path, Path]:
     """``out/results.csv`` (one row per point) and ``out/results.json`` (``meta`` + points)."""
     out.mkdir(parents=True, exist_ok=True)
     present = {k for r in rows for k in r}
@@ -75,17 +76,28 @@ def _scatter(ax, rows, xkey, ykey, xscale=1.0, yscale=1.0, maximize_y=False) -> 
 
     pts = [(r[xkey] * xscale, r[ykey] * yscale) for r in rows]
     nets = sorted({r["network"] for r in rows})
-    markers = {v: m for v, m in zip(["base", "full", "half", "full_hybrid", "half_hybrid"], "osD^v", strict=True)}
+    markers = {
+        v: m
+        for v, m in zip(
+            ["base", "full", "half", "full_hybrid", "half_hybrid"], "osD^v", strict=True
+        )
+    }
     colors = {n: plt.cm.tab10(i % 10) for i, n in enumerate(nets)}
     for r, (x, y) in zip(rows, pts, strict=True):
         m = markers.get(r["design"], "*")
         ax.scatter(x, y, marker=m, color=colors[r["network"]], s=28, alpha=0.8)
     front = pareto(pts, maximize_y)
-    ax.plot([pts[i][0] for i in front], [pts[i][1] for i in front], "k--", lw=1, label="Pareto front")
+    ax.plot(
+        [pts[i][0] for i in front], [pts[i][1] for i in front], "k--", lw=1, label="Pareto front"
+    )
     for i in front:
         r = rows[i]
         ax.annotate(
-            f"{r['array']} {r['design']}", pts[i], fontsize=6, xytext=(3, 3), textcoords="offset points"
+            f"{r['array']} {r['design']}",
+            pts[i],
+            fontsize=6,
+            xytext=(3, 3),
+            textcoords="offset points",
         )
     for n in nets:
         ax.scatter([], [], color=colors[n], marker="o", label=n)

@@ -148,7 +148,7 @@ def _make_client(workers: int, scheduler: str | None):
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
     return Client(cluster), cluster
@@ -303,7 +303,11 @@ def combine(
             row["speedup_time"] = round(row["base_time_us"] / row["time_us"], 6)
         acc = space.accuracy.get((spec["network"], variant)) if isinstance(design, str) else None
         row["accuracy"], row["accuracy_source"] = acc if acc else (None, None)
-        en = space.energy.get((spec["network"], variant, row["array"])) if isinstance(design, str) else None
+        en = (
+            space.energy.get((spec["network"], variant, row["array"]))
+            if isinstance(design, str)
+            else None
+        )
         row["energy_uj"], row["energy_source"] = en if en else (None, None)
         for k in ("act", "weight", "acc", "cmd"):
             row[f"mem_{k}_words"] = res[f"mem_{k}_words"]

@@ -205,7 +205,9 @@ def _selection(item: Any, key: str, source: str) -> Selection:
             except ValueError:
                 pct = -1.0
             if not 0 < pct <= 100:
-                raise _err(source, f"{key}.budget_latency", value, "must be a percentage in (0, 100]")
+                raise _err(
+                    source, f"{key}.budget_latency", value, "must be a percentage in (0, 100]"
+                )
             return Selection(variant, budget_percent=pct)
         cycles = _positive(source, f"{key}.budget_latency", value, integer=True)
         return Selection(variant, budget_cycles=int(cycles))
@@ -229,10 +231,14 @@ def _synthesis(value: Any, source: str) -> SynthSpec | None:
     if value is None or value is False:
         return None
     if not isinstance(value, dict):
-        raise _err(source, "synthesis", value, "must be a mapping (enabled, method, period_ns, power)")
+        raise _err(
+            source, "synthesis", value, "must be a mapping (enabled, method, period_ns, power)"
+        )
     for k in value:
         if k not in _SYNTH_KEYS:
-            raise _err(source, f"synthesis.{k}", value[k], f"is not a synthesis key ({_SYNTH_KEYS})")
+            raise _err(
+                source, f"synthesis.{k}", value[k], f"is not a synthesis key ({_SYNTH_KEYS})"
+            )
     enabled = value.get("enabled", True)
     if not isinstance(enabled, bool):
         raise _err(source, "synthesis.enabled", enabled, "must be true or false")
@@ -278,7 +284,9 @@ def _accuracy(value: Any, source: str, base_dir: Path):
         try:
             acc = float(r["accuracy"])
         except ValueError:
-            raise ValueError(f"{path}:{i}: accuracy must be a number, not {r['accuracy']!r}") from None
+            raise ValueError(
+                f"{path}:{i}: accuracy must be a number, not {r['accuracy']!r}"
+            ) from None
         out[r["network"], canonical_variant(r["variant"])] = (acc, r.get("source") or str(path))
     return str(path), out
 
@@ -294,7 +302,9 @@ def _energy(value: Any, source: str, base_dir: Path):
         try:
             e = float(r["energy_uj"])
         except ValueError:
-            raise ValueError(f"{path}:{i}: energy_uj must be a number, not {r['energy_uj']!r}") from None
+            raise ValueError(
+                f"{path}:{i}: energy_uj must be a number, not {r['energy_uj']!r}"
+            ) from None
         out[r["network"], canonical_variant(r["variant"]), r["array"]] = (
             e,
             r.get("source") or str(path),
@@ -314,7 +324,9 @@ def parse_space(
         raise ValueError(f"{source}: a space file is a mapping of keys, not {doc!r}")
     for k in doc:
         if k not in _TOP_KEYS:
-            raise _err(source, f"key {k!r}", doc[k], f"is unknown (known keys: {', '.join(_TOP_KEYS)})")
+            raise _err(
+                source, f"key {k!r}", doc[k], f"is unknown (known keys: {', '.join(_TOP_KEYS)})"
+            )
     name = doc.get("name", default_name)
     if not isinstance(name, str) or not name:
         raise _err(source, "name", name, "must be a non-empty string")

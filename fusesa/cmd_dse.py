@@ -94,9 +94,8 @@ def _print_table(rows: list[dict]) -> None:
         )
         if timed:
             pw = r.get("power_gemm_mw")
-            line += (
-                f" {r['fmax_mhz']:6.1f} {r['time_us']:10.1f} {r['area_um2'] / 1e6:9.3f} "
-                + (f"{pw:7.2f}" if pw is not None else f"{'-':>7s}")
+            line += f" {r['fmax_mhz']:6.1f} {r['time_us']:10.1f} {r['area_um2'] / 1e6:9.3f} " + (
+                f"{pw:7.2f}" if pw is not None else f"{'-':>7s}"
             )
         line += f" {r['params'] / 1e6:8.3f} {r['flops'] / 1e9:6.3f}"
         print(line)

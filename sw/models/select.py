@@ -100,7 +100,11 @@ def block_params(network: str, variant: str = "full") -> tuple[int, list[int], l
     base_model = build_meta(network, "base")
     names = base_model.block_names()  # type: ignore[operator]
     total = sum(p.numel() for p in base_model.parameters())
-    return total, _prefix_params(base_model, names), _prefix_params(build_meta(network, variant), names)
+    return (
+        total,
+        _prefix_params(base_model, names),
+        _prefix_params(build_meta(network, variant), names),
+    )
 
 
 def greedy_frontier(
@@ -184,3 +188,31 @@ def greedy_select(
     return Selection(
         network, variant, plan, tuple(sorted(chosen)), cycles, base_total, params, total_params
     )
+
+
+def pareto_frontier(
+    network: str, variant: str = "full", arr_x: int = 64, arr_y: int = 64, mode: str = "paper"
+) -> list[tuple[tuple[int, ...], int, int]]:
+    """The exact Pareto frontier of all ``2**n`` block selections (fewer parameters vs fewer
+    cycles), as ``(chosen blocks, cycles, params)`` sorted by parameters. Exact because both
+    add up per block; every zoo network has at most 17 convertible blocks (131,072 plans)."""
+    import numpy as np
+
+    costs = block_costs(network, variant, arr_x, arr_y, mode)
+    n = len(costs)
+    if n > 20:
+        raise ValueError(f"{network} has {n} blocks; exhaustive frontier supports at most 20")
+    base_total = zoo_latency(network, "base", arr_x, arr_y, "Systolic", mode).total
+    total_params, pb, pf = block_params(network, variant)
+    masks = np.arange(1 << n, dtype=np.int64)
+    bits = (masks[:, None] >> np.arange(n)) & 1
+    cycles = base_total - bits @ np.array([c.saving for c in costs], dtype=np.int64)
+    params = total_params + bits @ np.array([f - b for b, f in zip(pb, pf, strict=True)])
+    order = np.lexsort((cycles, params))
+    out, best = [], None
+    for i in order:
+        if best is None or cycles[i] < best:
+            best = cycles[i]
+            chosen = tuple(j for j in range(n) if (int(masks[i]) >> j) & 1)
+            out.append((chosen, int(cycles[i]), int(params[i])))
+    return out
