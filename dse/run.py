@@ -135,25 +135,6 @@ def _suspicious(dask_scheduler, keys: list[str]) -> dict[str, int]:
     return out
 
 
-def _make_client(workers: int, scheduler: str | None):
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler), None
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"Worker count must be a positive integer, not {workers!r}")
-    import logging
-
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    )
-    return Client(cluster), cluster
-
-
 def execute(
     tasks: dict[str, dict[str, Any]],
     cache: DiskCache,
@@ -183,13 +164,13 @@ def execute(
         report.seconds = time.perf_counter() - t0
         return results, report
 
+    from contextlib import nullcontext
+
     from distributed import as_completed
 
-    own = client is None
-    cluster = None
-    if own:
-        client, cluster = _make_client(workers, scheduler)
-    try:
+    from dse.cluster import open_client
+
+    with nullcontext(client) if client is not None else open_client(workers, scheduler) as client:
         info = client.scheduler_info()
         report.workers = len(info.get("workers", {}))
         # synthesis first: it is the long pole, and latency tasks fill the gaps
@@ -227,11 +208,6 @@ def execute(
                 bar.update(1)
         if bar is not None:
             bar.close()
-    finally:
-        if own:
-            client.close()
-            if cluster is not None:
-                cluster.close()
     report.seconds = time.perf_counter() - t0
     return results, report
 
