@@ -226,3 +226,57 @@ def test_task_key_depends_on_spec():
     assert task_key(a) == task_key(dict(reversed(list(a.items()))))
     assert task_key(a) != task_key({**a, "rows": 8})
     assert task_key(a).startswith("latency-")
+
+
+def test_cli_dse_malformed_space_names_key(tmp_path, capsys):
+    from fusesa.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("arrays: [4x4]\nnetworks: [mobilenet_v2]\nvariants: [base, thirds]\n")
+    assert main(["dse", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml: variants[1]: Unknown variant 'thirds'" in err
+    bad.write_text("arrays: [4x4\n")
+    assert main(["dse", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "is not valid YAML" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_dse_killed_process_resumes_without_recomputing(tmp_path):
+    """``fusesa dse`` as a process (own LocalCluster), SIGKILLed with its workers once a few
+    results are cached; the rerun computes only the rest."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    doc = {**TINY, "arrays": ["2x2", "3x3", "4x4", "5x5"], "variants": ["base", "full", "half"]}
+    space_file = tmp_path / "space.yaml"
+    space_file.write_text(yaml.safe_dump(doc))
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "fusesa",
+        "dse",
+        str(space_file),
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(
+        cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    cache = out / "cache"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list(cache.glob("*.json"))) < 3:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = sorted(p.stem for p in cache.glob("*.json"))
+    tasks = tasks_of(parse_space(doc))
+    assert 3 <= len(before) < len(tasks)
+    results, report = execute(tasks, DiskCache(cache), workers=2, progress=False)
+    assert sorted(report.cached) == before
+    assert sorted(report.computed) == sorted(set(tasks) - set(before))
+    assert set(results) == set(tasks) and not report.failed
