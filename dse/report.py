@@ -71,43 +71,52 @@ def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _scatter(ax, rows, xkey, ykey, xscale=1.0, yscale=1.0, maximize_y=False) -> None:
+def _scatter(ax, rows, xkey, ykey, xscale=1.0, yscale=1.0, maximize_y=False, label=None) -> None:
+    """All points (colour = network, marker = design) and each network's Pareto front (dashed),
+    its points annotated with ``label(row)``."""
     import matplotlib.pyplot as plt
 
-    pts = [(r[xkey] * xscale, r[ykey] * yscale) for r in rows]
     nets = sorted({r["network"] for r in rows})
-    markers = {
-        v: m
-        for v, m in zip(
-            ["base", "full", "half", "full_hybrid", "half_hybrid"], "osD^v", strict=True
-        )
-    }
+    designs = ["base", "full", "half", "full_hybrid", "half_hybrid"]
+    markers = dict(zip(designs, "osD^v", strict=True))
     colors = {n: plt.cm.tab10(i % 10) for i, n in enumerate(nets)}
-    for r, (x, y) in zip(rows, pts, strict=True):
-        m = markers.get(r["design"], "*")
-        ax.scatter(x, y, marker=m, color=colors[r["network"]], s=28, alpha=0.8)
-    front = pareto(pts, maximize_y)
-    ax.plot(
-        [pts[i][0] for i in front], [pts[i][1] for i in front], "k--", lw=1, label="Pareto front"
-    )
-    for i in front:
-        r = rows[i]
-        ax.annotate(
-            f"{r['array']} {r['design']}",
-            pts[i],
-            fontsize=6,
-            xytext=(3, 3),
-            textcoords="offset points",
-        )
     for n in nets:
+        sub = [r for r in rows if r["network"] == n]
+        pts = [(r[xkey] * xscale, r[ykey] * yscale) for r in sub]
+        for r, (x, y) in zip(sub, pts, strict=True):
+            ax.scatter(x, y, marker=markers.get(r["design"], "*"), color=colors[n], s=28, alpha=0.8)
+        front = pareto(pts, maximize_y)
+        ax.plot([pts[i][0] for i in front], [pts[i][1] for i in front], "--", color=colors[n], lw=1)
+        if label is not None:
+            for i in front:
+                ax.annotate(
+                    label(sub[i]), pts[i], fontsize=6, xytext=(3, 3), textcoords="offset points"
+                )
         ax.scatter([], [], color=colors[n], marker="o", label=n)
     for d, m in markers.items():
         if any(r["design"] == d for r in rows):
             ax.scatter([], [], color="grey", marker=m, label=d)
     if any(r["design"] not in markers for r in rows):
         ax.scatter([], [], color="grey", marker="*", label="greedy selection")
+    ax.plot([], [], "k--", lw=1, label="Pareto front (per network)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6)
+
+
+def _per_array(rows, plt, title, draw):
+    """One panel per array size; ``draw(ax, rows_of_that_size)``."""
+    sizes = sorted({(r["rows"], r["cols"]) for r in rows})
+    n = len(sizes)
+    ncol = min(n, 3)
+    nrow = (n + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 4.8 * nrow), squeeze=False)
+    for ax, (r_, c_) in zip(axes.flat, sizes, strict=False):
+        draw(ax, [r for r in rows if (r["rows"], r["cols"]) == (r_, c_)])
+        ax.set_title(f"{r_}x{c_}", fontsize=10)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    return fig
 
 
 def plot_pareto(rows: list[dict[str, Any]], out: Path, title: str) -> list[Path]:
@@ -132,34 +141,45 @@ def plot_pareto(rows: list[dict[str, Any]], out: Path, title: str) -> list[Path]
     if timed:
         fig, ax = plt.subplots(figsize=(8, 5.5))
         ykey = "time_us" if all(r.get("time_us") is not None for r in timed) else "cycles"
-        _scatter(ax, timed, "area_um2", ykey, xscale=1e-6)
+        _scatter(
+            ax, timed, "area_um2", ykey, xscale=1e-6, label=lambda r: f"{r['array']} {r['design']}"
+        )
         ax.set_xlabel("array area (mm², osu018)")
         ax.set_ylabel("time per inference (us) at Fmax" if ykey == "time_us" else "cycles")
         ax.set_yscale("log")
         ax.set_title(f"{title}: latency vs area")
         save(fig, "pareto_latency_area.png")
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    _scatter(ax, rows, "params", "cycles", xscale=1e-6)
-    ax.set_xlabel("parameters (M)")
-    ax.set_ylabel(f"cycles ({rows[0]['latency_mode']} model)")
-    ax.set_yscale("log")
-    ax.set_title(f"{title}: latency vs parameters")
-    save(fig, "pareto_latency_params.png")
+    mode = rows[0]["latency_mode"]
+
+    def params_panel(ax, sub):
+        _scatter(ax, sub, "params", "cycles", xscale=1e-6, label=lambda r: r["design"])
+        ax.set_xlabel("parameters (M)")
+        ax.set_ylabel(f"cycles ({mode} model)")
+        ax.set_yscale("log")
+
+    save(
+        _per_array(rows, plt, f"{title}: latency vs parameters", params_panel),
+        "pareto_latency_params.png",
+    )
     acc = [r for r in rows if r.get("accuracy") is not None]
     if acc:
-        fig, ax = plt.subplots(figsize=(8, 5.5))
         ykey = "time_us" if all(r.get("time_us") is not None for r in acc) else "cycles"
-        _scatter(ax, acc, ykey, "accuracy", maximize_y=True)
-        ax.set_xlabel("time per inference (us)" if ykey == "time_us" else "cycles")
-        ax.set_ylabel("accuracy (source: see results.csv)")
-        ax.set_xscale("log")
-        ax.set_title(f"{title}: accuracy vs latency")
-        save(fig, "pareto_latency_accuracy.png")
+
+        def acc_panel(ax, sub):
+            _scatter(ax, sub, ykey, "accuracy", maximize_y=True, label=lambda r: r["design"])
+            ax.set_xlabel("time per inference (us)" if ykey == "time_us" else "cycles")
+            ax.set_ylabel("accuracy (source: see results.csv)")
+            ax.set_xscale("log")
+
+        save(
+            _per_array(acc, plt, f"{title}: accuracy vs latency", acc_panel),
+            "pareto_latency_accuracy.png",
+        )
     en = [r for r in rows if r.get("energy_uj") is not None]
     if en:
         fig, ax = plt.subplots(figsize=(8, 5.5))
         ykey = "time_us" if all(r.get("time_us") is not None for r in en) else "cycles"
-        _scatter(ax, en, ykey, "energy_uj")
+        _scatter(ax, en, ykey, "energy_uj", label=lambda r: f"{r['array']} {r['design']}")
         ax.set_xlabel("time per inference (us)" if ykey == "time_us" else "cycles")
         ax.set_ylabel("energy per inference (uJ)")
         ax.set_xscale("log")
