@@ -8,8 +8,9 @@ Two kinds of task:
   exact), the baseline's cycles on the same array, parameters, FLOPs (the table's counter), the
   chosen blocks of a selection, and the largest memory need of any layer run as one program on
   the accelerator (``layer_memory_words``).
-- ``synth``: one array size through ``synth.report.synth_report`` (base and FuSe arrays, Yosys +
-  OpenSTA on osu018): area, cells, Fmax, power (SAIF activity of a GEMM stream and a FuSe layer).
+- ``synth``: one array (the base or the FuSe array of one size) through
+  ``synth.flow.synth_variant``, the flow of ``fusesa synth`` (Yosys + OpenSTA on osu018): area,
+  cells, Fmax, power (SAIF activity of a GEMM stream, and of a FuSe layer on the FuSe array).
 
 The key of a task is the SHA-256 of its spec plus a fingerprint of the source files its result
 depends on (``sw/latency``, ``sw/models`` for latency; ``hw/``, ``synth/`` for synthesis), so an
@@ -22,6 +23,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import time
 from functools import cache
 from math import ceil
 from pathlib import Path
@@ -227,32 +229,40 @@ def _compact_variant(v: dict[str, Any]) -> dict[str, Any]:
 
 
 def synth_task(spec: dict[str, Any]) -> dict[str, Any]:
-    """Synthesize the base and FuSe arrays of one size; the compact numbers + the full report.
-    Work files go to a temporary directory on the worker, removed afterwards."""
-    from synth.report import synth_report
+    """Synthesize one array (``spec["fuse"]``: the FuSe array, else the base array) with
+    ``synth.flow.synth_variant``, as ``fusesa synth`` does for each of its two arrays; the
+    compact numbers + the full report entry. Work files go to a temporary directory on the
+    worker, removed afterwards."""
+    from hw.config import ArrayConfig
+    from synth.flow import synth_variant
+    from synth.report import FLOW
+    from synth.tools import find_liberty, find_sta, find_yosys, sta_version, yosys_version
 
     if spec.get("library", "osu018") != "osu018":
         raise ValueError(f"The synthesis flow has only the osu018 library, not {spec['library']!r}")
+    cfg = ArrayConfig(
+        rows=spec["rows"], cols=spec["cols"], fuse=spec["fuse"], acc_width=spec["acc_width"]
+    )
+    yosys = find_yosys()
+    find_sta()
     work = Path(tempfile.mkdtemp(prefix="fusesa-dse-synth-"))
+    t0 = time.perf_counter()
     try:
-        rep = synth_report(
-            spec["rows"],
-            spec["cols"],
-            period_ns=spec["period_ns"],
-            method=spec["method"],
-            out_dir=work,
-            activity=spec["power"],
-            progress=False,
-            acc_width=spec["acc_width"],
+        entry = synth_variant(
+            cfg, work, spec["period_ns"], spec["method"], spec["power"], progress=False
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {
-        "base": _compact_variant(rep["variants"]["base"]),
-        "fuse": _compact_variant(rep["variants"]["fuse"]),
-        "period_ns": rep["period_ns"],
-        "method": rep["method"],
-        "tools": rep["tools"],
-        "seconds": rep["seconds"],
-        "report": rep,
+        **_compact_variant(entry),
+        "period_ns": spec["period_ns"],
+        "method": spec["method"],
+        "flow": FLOW,
+        "tools": {
+            "yosys": yosys_version(tuple(yosys)),
+            "sta": sta_version(),
+            "liberty": str(find_liberty()),
+        },
+        "seconds": round(time.perf_counter() - t0, 1),
+        "report": entry,
     }

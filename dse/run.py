@@ -69,23 +69,25 @@ def _design_label(design: str | Selection) -> str:
 
 
 def tasks_of(space: Space) -> dict[str, dict[str, Any]]:
-    """Every task of the space, by key: one synthesis per array size (if enabled), one latency
-    task per array x network x design."""
+    """Every task of the space, by key: two syntheses per array size (base and FuSe array, if
+    enabled), one latency task per array x network x design."""
     tasks: dict[str, dict[str, Any]] = {}
     for rows, cols in space.arrays:
         if space.synthesis is not None:
             s = space.synthesis
-            spec = {
-                "kind": "synth",
-                "rows": rows,
-                "cols": cols,
-                "method": s.method,
-                "period_ns": s.period_ns,
-                "power": s.power,
-                "acc_width": s.acc_width,
-                "library": space.library,
-            }
-            tasks[task_key(spec)] = spec
+            for fuse in (False, True):
+                spec = {
+                    "kind": "synth",
+                    "rows": rows,
+                    "cols": cols,
+                    "fuse": fuse,
+                    "method": s.method,
+                    "period_ns": s.period_ns,
+                    "power": s.power,
+                    "acc_width": s.acc_width,
+                    "library": space.library,
+                }
+                tasks[task_key(spec)] = spec
         for network in space.networks:
             for design in space.designs:
                 spec = {
@@ -222,8 +224,8 @@ def _synth_fields(synth: dict[str, Any] | None, hardware: str) -> dict[str, Any]
         "cells": v["cells"],
         "power_gemm_mw": None if v["power_gemm_w"] is None else round(v["power_gemm_w"] * 1e3, 4),
         "power_fuse_mw": None if v["power_fuse_w"] is None else round(v["power_fuse_w"] * 1e3, 4),
-        "synth_period_ns": synth["period_ns"],
-        "synth_method": synth["method"],
+        "synth_period_ns": v["period_ns"],
+        "synth_method": v["method"],
     }
 
 
@@ -231,10 +233,13 @@ def combine(
     space: Space, tasks: dict[str, dict[str, Any]], results: dict[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """One flat row per point (array x network x design x memory configuration)."""
-    synth_of = {}
+    synth_of: dict[tuple[int, int], dict[str, Any]] = {}
     for key, spec in tasks.items():
         if spec["kind"] == "synth" and key in results:
-            synth_of[spec["rows"], spec["cols"]] = results[key]
+            synth_of.setdefault((spec["rows"], spec["cols"]), {})[
+                "fuse" if spec["fuse"] else "base"
+            ] = results[key]
+    synth_of = {k: v for k, v in synth_of.items() if len(v) == 2}
     design_of = {}
     for design in space.designs:
         design_of[json.dumps(_design_spec(design), sort_keys=True)] = design
@@ -368,7 +373,7 @@ def run_dse(
         "run": report.to_dict(),
         "sources": sources(space),
         "synthesis": {
-            f"{spec['rows']}x{spec['cols']}": {
+            f"{spec['rows']}x{spec['cols']} {'fuse' if spec['fuse'] else 'base'}": {
                 k: v for k, v in results[key].items() if k != "report"
             }
             for key, spec in tasks.items()

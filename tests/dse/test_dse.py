@@ -280,3 +280,50 @@ def test_cli_dse_killed_process_resumes_without_recomputing(tmp_path):
     assert sorted(report.cached) == before
     assert sorted(report.computed) == sorted(set(tasks) - set(before))
     assert set(results) == set(tasks) and not report.failed
+
+
+@pytest.mark.slow
+@pytest.mark.synth
+def test_dse_with_synthesis_joins_area_fmax_and_never_resynthesizes(client, tmp_path):
+    """A 2x2 space with synthesis (no power runs): the base point gets the base array's area and
+    Fmax, the FuSe points the FuSe array's (as ``synth.flow.synth_variant`` reports them), the
+    time is cycles / Fmax, and a second space sharing the cache synthesizes nothing."""
+    from synth.tools import tools_available
+
+    missing = tools_available()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"synthesis tools missing, but CI must run this test: {missing}")
+        pytest.skip(missing)
+    doc = {
+        "arrays": ["2x2"],
+        "networks": ["mobilenet_v3_small"],
+        "variants": ["base", "half"],
+        "synthesis": {"method": "flat", "period_ns": 10.0, "power": False},
+    }
+    cache = tmp_path / "cache"
+    rows, report, files = run_dse(
+        parse_space(doc), tmp_path / "a", client=client, cache_dir=cache, progress=False
+    )
+    assert len(report.computed) == 4 and not report.failed
+    assert "pareto_latency_area.png" in {f.name for f in files}
+    synth = {
+        spec["fuse"]: DiskCache(cache).get(key)
+        for key, spec in tasks_of(parse_space(doc)).items()
+        if spec["kind"] == "synth"
+    }
+    for r in rows:
+        s = synth[r["hardware"] == "FuSe"]
+        assert r["area_um2"] == s["report"]["synth"]["area_um2"] > 0
+        assert r["fmax_mhz"] == s["report"]["timing"]["fmax_mhz"] > 0
+        assert r["time_us"] == round(r["cycles"] / r["fmax_mhz"], 4)
+    assert synth[True]["area_um2"] > synth[False]["area_um2"]  # the FuSe mux and control
+    _, report2, _ = run_dse(
+        parse_space({**doc, "variants": ["full"]}),
+        tmp_path / "b",
+        client=client,
+        cache_dir=cache,
+        progress=False,
+    )
+    assert len(report2.computed) == 1  # only the new latency point; both syntheses cached
+    assert all(not k.startswith("synth-") for k in report2.computed)
