@@ -12,7 +12,8 @@ Parameters add up the same way (``block_params``: a block's parameters as baseli
 FuSe). With a parameter budget (``budget_params``) the greedy walks the same order and takes
 every block that keeps the network within the budget (a block that removes parameters is always
 taken); that is the paper's greedy, not an optimal knapsack. ``greedy_frontier`` gives every
-prefix of the order (0, 1, ... n blocks): the latency/parameter trade-off of the selections.
+prefix of the order (0, 1, ... n blocks); ``pareto_frontier`` the exact Pareto frontier of
+parameters vs cycles over all ``2**n`` plans (``fusesa select`` draws both).
 """
 
 from __future__ import annotations
