@@ -112,6 +112,7 @@ class RunReport:
     computed: list[str] = field(default_factory=list)
     retried: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
     workers: int | str | None = None
     seconds: float = 0.0
 
@@ -120,11 +121,25 @@ class RunReport:
             "total_tasks": self.total,
             "cached": len(self.cached),
             "computed": len(self.computed),
-            "retried_after_worker_death": self.retried,
-            "failed": self.failed,
+            "retried_after_worker_death": {
+                k: {"times": n, "task": self.labels.get(k, k)} for k, n in self.retried.items()
+            },
+            "failed": {
+                k: {"error": e, "task": self.labels.get(k, k)} for k, e in self.failed.items()
+            },
             "workers": self.workers,
             "seconds": round(self.seconds, 1),
         }
+
+
+def describe(spec: dict[str, Any]) -> str:
+    """A task in words: ``latency mobilenet_v2 half 8x8`` / ``synth fuse 8x8 flat``."""
+    size = f"{spec['rows']}x{spec['cols']}"
+    if spec["kind"] == "synth":
+        return f"synth {'fuse' if spec['fuse'] else 'base'} array {size} {spec['method']}"
+    d = spec["design"]
+    design = d if isinstance(d, str) else Selection(**d).label
+    return f"latency {spec['network']} {design} {size}"
 
 
 def _suspicious(dask_scheduler, keys: list[str]) -> dict[str, int]:
@@ -195,10 +210,12 @@ def execute(
                 restarts = {}
             if restarts:
                 report.retried[key] = next(iter(restarts.values()))
+                report.labels[key] = describe(tasks[key])
             try:
                 value = fut.result()
             except Exception as exc:  # the task raised, or killed workers too often
                 report.failed[key] = f"{type(exc).__name__}: {exc}"
+                report.labels[key] = describe(tasks[key])
             else:
                 cache.put(key, value)
                 results[key] = value

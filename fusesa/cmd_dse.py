@@ -65,9 +65,9 @@ def _run(args: argparse.Namespace) -> int:
         + (f", {r.workers} workers)" if r.workers else ")")
     )
     for key, n in r.retried.items():
-        print(f"retried after a worker died ({n}x): {key}")
+        print(f"retried after a worker died ({n}x): {r.labels.get(key, '')} [{key}]")
     for key, err in r.failed.items():
-        print(f"FAILED {key}: {err}", file=sys.stderr)
+        print(f"FAILED {r.labels.get(key, '')} [{key}]: {err}", file=sys.stderr)
     for f in files:
         print(f"wrote {f}")
     return 1 if r.failed else 0

@@ -212,6 +212,8 @@ def test_dse_worker_killed_mid_run_loses_nothing(tmp_path):
     assert set(results) == set(tasks) and not report.failed
     assert report.retried and all(n >= 1 for n in report.retried.values())
     assert set(report.retried) <= set(tasks)
+    assert all(report.labels[k].startswith("latency mobilenet_v3_small ") for k in report.retried)
+    assert report.to_dict()["retried_after_worker_death"]
 
 
 def test_task_key_depends_on_spec():
