@@ -170,7 +170,9 @@ def test_dse_interrupted_run_resumes_without_recomputing(client, tmp_path):
     with pytest.raises(Interrupt):
         execute(tasks, cache, client=client, progress=False, on_result=stop_after_two)
     assert sorted(p.stem for p in cache.root.glob("*.json")) == sorted(done)
-    results, report = execute(tasks, cache, client=client, progress=False)
+    # the resumed run connects by address, as `fusesa dse --scheduler tcp://HOST:PORT` does
+    results, report = execute(tasks, cache, scheduler=client.scheduler.address, progress=False)
+    assert report.workers == 2
     assert sorted(report.cached) == sorted(done)
     assert sorted(report.computed) == sorted(set(tasks) - set(done))
     assert set(results) == set(tasks)
