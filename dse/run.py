@@ -73,8 +73,8 @@ def tasks_of(space: Space) -> dict[str, dict[str, Any]]:
     enabled), one latency task per array x network x design."""
     tasks: dict[str, dict[str, Any]] = {}
     for rows, cols in space.arrays:
-        if space.synthesis is not None:
-            s = space.synthesis
+        s = space.synthesis
+        if s is not None and s.enabled and synth_report_of(space, rows, cols) is None:
             for fuse in (False, True):
                 spec = {
                     "kind": "synth",
@@ -130,6 +130,37 @@ class RunReport:
             "workers": self.workers,
             "seconds": round(self.seconds, 1),
         }
+
+
+def synth_report_of(space: Space, rows: int, cols: int) -> Path | None:
+    """The ``fusesa synth`` report of ``rows x cols`` in the space's ``synthesis.reports``
+    directory (``sw.latency.timing.find_synth_report``: the only one, else the flat one)."""
+    from sw.latency.timing import find_synth_report
+
+    s = space.synthesis
+    if s is None or s.reports is None:
+        return None
+    return find_synth_report(s.reports, rows, cols)
+
+
+def _from_report(path: Path) -> dict[str, Any]:
+    """A ``fusesa synth`` report in the shape of the two synthesis tasks' results."""
+    from dse.evaluate import _compact_variant
+
+    try:
+        rep = json.loads(path.read_text())
+        return {
+            k: {
+                **_compact_variant(rep["variants"][k]),
+                "period_ns": rep["period_ns"],
+                "method": f"{rep['method']} (report {path.name})",
+            }
+            for k in ("base", "fuse")
+        }
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"Synthesis report {str(path)!r} is unreadable or incomplete: {exc!r}"
+        ) from exc
 
 
 def describe(spec: dict[str, Any]) -> str:
@@ -257,6 +288,10 @@ def combine(
                 "fuse" if spec["fuse"] else "base"
             ] = results[key]
     synth_of = {k: v for k, v in synth_of.items() if len(v) == 2}
+    for rows, cols in space.arrays:
+        path = synth_report_of(space, rows, cols)
+        if path is not None:
+            synth_of[rows, cols] = _from_report(path)
     design_of = {}
     for design in space.designs:
         design_of[json.dumps(_design_spec(design), sort_keys=True)] = design
@@ -334,14 +369,24 @@ def sources(space: Space) -> dict[str, str]:
         "memory": "largest per-layer need when each layer runs as one accelerator program "
         "(sw.mapping.accel layout); the synthesized area excludes the memories",
     }
-    if space.synthesis is None:
+    s = space.synthesis
+    if s is None:
         out["area_power_fmax"] = "none: synthesis disabled in the space file"
     else:
-        s = space.synthesis
         out["area_power_fmax"] = (
-            f"synth.report ({space.library}, {s.method}, {s.period_ns} ns target"
-            + (", SAIF power at the target clock" if s.power else ", no power")
-            + "): the base array for the baseline, the FuSe array for FuSe designs"
+            (
+                f"synth.flow.synth_variant ({space.library}, {s.method}, {s.period_ns} ns target"
+                + (", SAIF power at the target clock" if s.power else ", no power")
+                + ")"
+                if s.enabled
+                else "no synthesis run"
+            )
+            + (
+                f"; existing `fusesa synth` reports in {s.reports} where present"
+                if s.reports
+                else ""
+            )
+            + ": the base array for the baseline, the FuSe array for FuSe designs"
         )
     out["accuracy"] = (
         f"table {space.accuracy_file}" if space.accuracy_file else "none given: column left empty"

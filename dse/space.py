@@ -19,6 +19,7 @@ A space file is a mapping with these keys (only ``arrays`` and ``networks`` are 
       method: flat                      # flat or hier (per-PE + glue, 32x32 and up)
       period_ns: 10.0
       power: true                       # SAIF power runs (Verilator)
+      reports: build/synth              # optional: existing `fusesa synth` reports to reuse
     accuracy: acc.csv                   # optional: CSV network,variant,accuracy[,source]
     energy: energy.csv                  # optional: CSV network,variant,array,energy_uj[,source]
 
@@ -59,7 +60,7 @@ _TOP_KEYS = (
     "accuracy",
     "energy",
 )
-_SYNTH_KEYS = ("enabled", "method", "period_ns", "power", "acc_width")
+_SYNTH_KEYS = ("enabled", "method", "period_ns", "power", "acc_width", "reports")
 _SEL_KEYS = ("variant", "fraction", "budget_latency", "budget_params")
 _MEM_KEYS = ("act_kib", "weight_kib", "acc_kib")
 
@@ -111,6 +112,10 @@ class SynthSpec:
     period_ns: float = 10.0
     power: bool = True
     acc_width: int = 32
+    #: synthesize the sizes without a report (False: leave them without area/Fmax)
+    enabled: bool = True
+    #: a directory of ``fusesa synth`` reports (``synth_<R>x<C>_<method>.json``) used as they are
+    reports: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +232,7 @@ def _memory(item: Any, key: str, source: str) -> Memory:
     return Memory(*(_positive(source, f"{key}.{k}", item[k]) for k in _MEM_KEYS))
 
 
-def _synthesis(value: Any, source: str) -> SynthSpec | None:
+def _synthesis(value: Any, source: str, base_dir: Path) -> SynthSpec | None:
     if value is None or value is False:
         return None
     if not isinstance(value, dict):
@@ -242,7 +247,13 @@ def _synthesis(value: Any, source: str) -> SynthSpec | None:
     enabled = value.get("enabled", True)
     if not isinstance(enabled, bool):
         raise _err(source, "synthesis.enabled", enabled, "must be true or false")
-    if not enabled:
+    reports = value.get("reports")
+    if reports is not None:
+        path = Path(reports) if Path(str(reports)).is_absolute() else base_dir / str(reports)
+        if not isinstance(reports, str) or not path.is_dir():
+            raise _err(source, "synthesis.reports", reports, "must be an existing directory")
+        reports = str(path)
+    if not enabled and reports is None:
         return None
     method = value.get("method", "flat")
     if method not in ("flat", "hier"):
@@ -252,7 +263,7 @@ def _synthesis(value: Any, source: str) -> SynthSpec | None:
     if not isinstance(power, bool):
         raise _err(source, "synthesis.power", power, "must be true or false")
     acc = _positive(source, "synthesis.acc_width", value.get("acc_width", 32), integer=True)
-    return SynthSpec(method, period, power, int(acc))
+    return SynthSpec(method, period, power, int(acc), enabled, reports)
 
 
 def _table(path_value: Any, key: str, source: str, base_dir: Path, columns: tuple[str, ...]):
@@ -370,7 +381,7 @@ def parse_space(
         raise _err(
             source, "library", library, f"must be one of {', '.join(LIBRARIES)} (what synth/ has)"
         )
-    synthesis = _synthesis(doc.get("synthesis"), source)
+    synthesis = _synthesis(doc.get("synthesis"), source, base_dir)
     acc_file = energy_file = None
     accuracy: dict = {}
     energy: dict = {}

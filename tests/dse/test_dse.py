@@ -331,3 +331,44 @@ def test_dse_with_synthesis_joins_area_fmax_and_never_resynthesizes(client, tmp_
     )
     assert len(report2.computed) == 1  # only the new latency point; both syntheses cached
     assert all(not k.startswith("synth-") for k in report2.computed)
+
+
+def test_dse_uses_existing_synth_reports(client, tmp_path):
+    """``synthesis.reports``: a size with a ``fusesa synth`` report takes its area/Fmax/power as
+    they are (no synthesis task); the time is cycles / that Fmax."""
+    import json
+
+    def variant(area, fmax, watts):
+        return {
+            "synth": {"area_um2": area, "cells": 10, "flops": 2},
+            "timing": {"fmax_mhz": fmax, "wns_ns": 1.0},
+            "power": {"gemm": {"total_w": watts}},
+        }
+
+    rep = {
+        "rows": 2,
+        "cols": 2,
+        "method": "flat",
+        "period_ns": 10.0,
+        "variants": {"base": variant(1000.0, 250.0, 0.002), "fuse": variant(1100.0, 200.0, 0.003)},
+    }
+    (tmp_path / "synth_2x2_flat.json").write_text(json.dumps(rep))
+    doc = {
+        "arrays": ["2x2"],
+        "networks": ["mobilenet_v3_small"],
+        "variants": ["base", "half"],
+        "synthesis": {"enabled": False, "reports": str(tmp_path)},
+    }
+    space = parse_space(doc)
+    assert all(spec["kind"] == "latency" for spec in tasks_of(space).values())
+    rows, report, files = run_dse(space, tmp_path / "out", client=client, progress=False)
+    assert "pareto_latency_area.png" in {f.name for f in files}
+    by = {r["design"]: r for r in rows}
+    assert (by["base"]["area_um2"], by["base"]["fmax_mhz"]) == (1000.0, 250.0)
+    assert (by["half"]["area_um2"], by["half"]["fmax_mhz"], by["half"]["power_gemm_mw"]) == (
+        1100.0,
+        200.0,
+        3.0,
+    )
+    assert by["half"]["time_us"] == round(by["half"]["cycles"] / 200.0, 4)
+    assert by["half"]["base_time_us"] == round(by["base"]["cycles"] / 250.0, 4)
