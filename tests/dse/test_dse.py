@@ -19,8 +19,6 @@ from dse.evaluate import layer_memory_words, task_key
 from dse.run import DiskCache, execute, run_dse, tasks_of
 from dse.space import parse_space
 
-distributed = pytest.importorskip("distributed")
-
 #: latency-only points (no synthesis): seconds per task, so the cluster tests stay short
 TINY = {
     "name": "t",
