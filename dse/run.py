@@ -2,8 +2,9 @@
 
 ``run_dse(space, out_dir, workers=2)`` starts a ``LocalCluster`` of ``workers`` single-threaded
 worker processes (or connects to ``scheduler="tcp://HOST:PORT"``, or uses a given ``client``),
-submits one task per synthesis (array size) and per latency point (array x network x design)
-whose result is not cached yet, and writes each result to ``<cache>/<key>.json`` (atomically,
+submits the tasks whose result is not cached yet (two syntheses per array size, base and FuSe
+array, unless a ``fusesa synth`` report covers it; one latency task per array x network x
+design), and writes each result to ``<cache>/<key>.json`` (atomically,
 by the client, so workers need no shared disk) as soon as it arrives. A killed run therefore
 loses only the tasks in flight, and a rerun submits only what is missing: nothing is computed
 twice.
@@ -32,7 +33,7 @@ from typing import Any
 from dse.evaluate import run_task, task_key
 from dse.space import Selection, Space
 
-__all__ = ["DiskCache", "RunReport", "tasks_of", "run_dse", "combine"]
+__all__ = ["DiskCache", "RunReport", "tasks_of", "execute", "combine", "sources", "run_dse"]
 
 
 class DiskCache:
