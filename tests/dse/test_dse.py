@@ -370,3 +370,12 @@ def test_dse_uses_existing_synth_reports(client, tmp_path):
     )
     assert by["half"]["time_us"] == round(by["half"]["cycles"] / 200.0, 4)
     assert by["half"]["base_time_us"] == round(by["base"]["cycles"] / 250.0, 4)
+
+
+def test_pareto_keeps_exactly_the_non_dominated_points():
+    from dse.report import pareto
+
+    pts = [(1, 5), (2, 3), (2, 4), (3, 3), (4, 1), (5, 2), (0.5, 9)]
+    assert pareto(pts) == [6, 0, 1, 4]
+    # accuracy is maximized: (cycles, accuracy)
+    assert pareto([(1, 0.5), (2, 0.7), (3, 0.6), (4, 0.9)], maximize_y=True) == [0, 1, 3]
