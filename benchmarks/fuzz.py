@@ -1,6 +1,8 @@
 """Long randomized regression of ArrayTop in the Amaranth simulator.
 
     python benchmarks/fuzz.py --n 10000 [--seed 0] [--jobs 3]
+    python benchmarks/fuzz.py --n 10000 --workers 2              # on a local Dask cluster
+    python benchmarks/fuzz.py --n 10000 --scheduler tcp://HOST:8786   # on an existing one
 
 Case ``i`` uses seed ``seed + i`` (``tests.hw.jobs.fuzz_case``: random config 1..6 x 1..6,
 widths 2..8, max_kernel 1..7, GEMM/FuSe jobs back to back with garbage, gaps and resets).
@@ -26,7 +28,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the first case")
     ap.add_argument("--jobs", type=int, default=3, help="jobs per case")
     ap.add_argument("--stop", action="store_true", help="stop at the first failure")
+    add_cluster_args(ap)
     args = ap.parse_args(argv)
+    if args.workers is not None or args.scheduler is not None:
+        return run_on_cluster(args)
     failed = []
     t0 = time.monotonic()
     for i in range(args.n):
@@ -47,6 +52,57 @@ def main(argv=None) -> int:
             )
     if failed:
         print(f"failing seeds: {failed}")
+        return 1
+    print(f"all {args.n} cases passed (seeds {args.seed}..{args.seed + args.n - 1})")
+    return 0
+
+
+def add_cluster_args(ap: argparse.ArgumentParser) -> None:
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, default=None, help="cases on a local Dask cluster")
+    g.add_argument("--scheduler", default=None, help="cases on the Dask cluster at this address")
+    ap.add_argument("--chunk", type=int, default=10, help="cases per cluster task (default 10)")
+
+
+def fuzz_chunk(seeds: list[int], jobs: int) -> list[tuple[int, str]]:
+    """Run the cases ``seeds`` (on a worker); the failing ones as (seed, first error line)."""
+    failed = []
+    for seed in seeds:
+        try:
+            fuzz_case(seed, jobs)
+        except Exception as exc:  # report every kind of failure with its seed
+            failed.append((seed, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"))
+    return failed
+
+
+def run_on_cluster(args: argparse.Namespace) -> int:
+    """The cases in chunks of ``--chunk`` on a Dask cluster (``dse.cluster.open_client``); a
+    chunk whose worker dies is re-run elsewhere by the scheduler. Workers of an existing
+    cluster must import this repository (start them from its root)."""
+    from distributed import as_completed
+    from tqdm import tqdm
+
+    from dse.cluster import open_client
+
+    if args.chunk < 1:
+        raise SystemExit(f"--chunk must be a positive integer, not {args.chunk!r}")
+    seeds = list(range(args.seed, args.seed + args.n))
+    chunks = [seeds[i : i + args.chunk] for i in range(0, len(seeds), args.chunk)]
+    failed: list[tuple[int, str]] = []
+    t0 = time.monotonic()
+    with open_client(args.workers or 2, args.scheduler) as client:
+        nworkers = len(client.scheduler_info()["workers"])
+        futures = [client.submit(fuzz_chunk, c, args.jobs, pure=False) for c in chunks]
+        with tqdm(total=args.n, unit="case", desc=f"fuzz on {nworkers} workers") as bar:
+            for fut, res in as_completed(futures, with_results=True):
+                for seed, msg in res:
+                    print(f"FAIL seed={seed}: {msg}", flush=True)
+                failed += res
+                bar.update(len(chunks[futures.index(fut)]))
+    rate = args.n / (time.monotonic() - t0)
+    print(f"[fuzz] {args.n} cases on {nworkers} workers, {len(failed)} failed, {rate:.1f} cases/s")
+    if failed:
+        print(f"failing seeds: {sorted(s for s, _ in failed)}")
         return 1
     print(f"all {args.n} cases passed (seeds {args.seed}..{args.seed + args.n - 1})")
     return 0

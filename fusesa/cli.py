@@ -24,6 +24,8 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("fusesa.cmd_quantize", "quantize: int8 post-training quantization, golden, ONNX export"),
     ("fusesa.cmd_train", "train: train a baseline or FuSe network on local data"),
     ("fusesa.cmd_infer", "infer: a whole int8 network through the accelerator in RTL simulation"),
+    ("fusesa.cmd_dse", "dse: design-space exploration on Dask, CSV/JSON + Pareto PNGs"),
+    ("fusesa.cmd_select", "select: greedy FuSe block selection for a params/latency budget"),
 ]
 
 
