@@ -19,8 +19,8 @@ Pipeline (one register after each stage, a new word every cycle, no stall)::
           [4] keep the top 24 bits of Q, round half to even -> Pm * 2**-sh
           [5] rne(Pm / 2**sh), saturate, sign, clamp to [lo, hi]           ─> out
 
-Latency: ``LATENCY = 5`` cycles from ``i_valid`` to ``o_valid`` (``sw.latency.rtl``'s
-``OUTSTAGE_LATENCY``); throughput one word per cycle.
+Latency: ``LATENCY = hw.isa.OUTSTAGE_LATENCY = 5`` cycles from ``i_valid`` to ``o_valid``
+(one register per stage); throughput one word per cycle.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.isa import OUTSTAGE_LATENCY
+
 __all__ = ["OutputStage", "LATENCY", "BIAS_WIDTH", "MULT_WIDTH"]
 
-LATENCY = 5
+LATENCY = OUTSTAGE_LATENCY
 BIAS_WIDTH = 32
 MULT_WIDTH = 32
 _VB = 33  # |acc + bias| < 2**32 fits 33 bits; the int -> float32 step normalises 33 bits
@@ -43,6 +45,7 @@ class OutputStage(wiring.Component):
 
     def __init__(self, lanes: int, acc_width: int = 32) -> None:
         if isinstance(lanes, bool) or not isinstance(lanes, int) or lanes < 1:
+            self._MustUse__silence = True  # never elaborated: no "unused" warning
             raise ValueError(f"Lane count must be a positive integer, not {lanes!r}")
         if (
             isinstance(acc_width, bool)
