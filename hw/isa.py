@@ -127,7 +127,7 @@ PARAM_WORDS = 8
 
 #: cycles from an accumulator word entering the output stage (``hw.requant``) to its int8
 #: result (the stage's pipeline depth; ``sw.latency.rtl.requant_cycles`` uses it)
-OUTSTAGE_LATENCY = 5
+OUTSTAGE_LATENCY = 6
 
 
 def requant_subfolds(rows: int, cols: int) -> int:

@@ -111,9 +111,10 @@ def test_accel_requant_chain_exact(array):
 
 
 def test_accel_requant_cycles_formula_terms():
-    """One REQUANT of M rows, N channels on 3x5: F*(8 + S*M) + 5 + 1 RUN cycles + 2."""
-    assert accel_requant_cycles(7, 11, 3, 5) == 2 + 3 * (8 + 2 * 7) + 5 + 1
-    assert accel_requant_cycles(7, 11, 5, 3) == 2 + 4 * (8 + 1 * 7) + 5 + 1
+    """One REQUANT of M rows, N channels: F*(8 + S*M) + OUTSTAGE_LATENCY + 1 RUN cycles + 2."""
+    assert isa.OUTSTAGE_LATENCY == 6  # the output stage's pipeline depth (hw/requant.py)
+    assert accel_requant_cycles(7, 11, 3, 5) == 2 + 3 * (8 + 2 * 7) + 6 + 1
+    assert accel_requant_cycles(7, 11, 5, 3) == 2 + 4 * (8 + 1 * 7) + 6 + 1
 
 
 def _bad_words(cfg):
@@ -160,3 +161,30 @@ def test_accel_requant_needs_int8_activations():
         isa.check_command(isa.decode(word), cfg)
     res = run_accel(cfg, {}, {}, [word, 0], 1, 1)
     assert res["error"]
+
+
+def test_accel_requant_docs_worked_example():
+    """The two-layer example of docs/accelerator.md ("REQUANT: worked example") on 2x2."""
+    cfg = ArrayConfig(2, 2, **SMALL)
+    x = np.array([[1, 2, 3], [4, 5, 6]])
+    w0, b0 = np.array([[-4, 3], [2, -1], [0, 5]]), np.array([10, -20], np.int32)
+    w1, b1 = np.array([[1, -2], [3, 1]]), np.array([0, 7], np.int32)
+    layers = [
+        ChainLayer(w0, b0, np.array([0.25, 0.5], np.float32), (0, 127)),
+        ChainLayer(w1, b1, np.array([0.125, 1.0], np.float32)),
+    ]
+    chain = compile_chain(x, layers, cfg)
+    prog = chain.program
+    assert [hex(w) for w in prog.words] == [
+        "0x1002000201",
+        "0x7f00000000000400004000001000203",
+        "0x20000c00004001001000201",
+        "0x7f80000020000e00006000001000203",
+        "0x0",
+    ]
+    res = run_accel(cfg, prog.act, prog.weight, prog.words, prog.acc_words_used, prog.act_words)
+    assert res["act"][4:8] == [0x0002, 0x0801, 0x0300, 0x0D03]
+    np.testing.assert_array_equal(
+        chain.output_from_act(dict(enumerate(res["act"]))), [[0, 3], [3, 13]]
+    )
+    assert res["counters"][0] == 11 + 19 + 9 + 19 + 2 == 60
