@@ -61,6 +61,7 @@ __all__ = [
     "REQUANT_FIELDS",
     "PARAM_WORDS",
     "OUTSTAGE_LATENCY",
+    "RESADD_LATENCY",
     "requant_subfolds",
     "LAYOUTS",
     "encode",
@@ -128,6 +129,9 @@ PARAM_WORDS = 8
 #: cycles from an accumulator word entering the output stage (``hw.requant``) to its int8
 #: result (the stage's pipeline depth; ``sw.latency.rtl.requant_cycles`` uses it)
 OUTSTAGE_LATENCY = 6
+
+#: cycles from two activation words entering the residual adder (``hw.resadd``) to the result
+RESADD_LATENCY = 6
 
 
 def requant_subfolds(rows: int, cols: int) -> int:

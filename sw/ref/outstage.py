@@ -121,3 +121,108 @@ def outstage_ref(
     v = np.asarray(acc, np.int64) + np.asarray(bias, np.int64)
     y = np.rint(v.astype(np.float32) * np.asarray(m, np.float32))
     return np.clip(y, max(lo, -128), min(hi, 127)).astype(np.int8)
+
+
+# -- residual add (``hw.resadd.ResidualAdd``) -------------------------------------------------
+
+
+def _bitlen(x: np.ndarray) -> np.ndarray:
+    """Bit length of int64 ``x >= 0`` (elementwise, ``x < 2**63``)."""
+    n = np.zeros_like(x)
+    t = x.copy()
+    for b in (32, 16, 8, 4, 2, 1):
+        big = t >= (np.int64(1) << b)
+        n += np.where(big, b, 0)
+        t = np.where(big, t >> b, t)
+    return n + t
+
+
+def _fp_product(x: np.ndarray, mbits: np.ndarray):
+    """``float32(x * m)`` for int8 ``x`` and a normal float32 ``m``: (sign, 24-bit mantissa
+    P in [2**23, 2**24) or 0, exponent E) with value ``P * 2**E``."""
+    sm = (mbits >> 31) & 1
+    em = (mbits >> 23) & 0xFF
+    mm = (mbits & 0x7FFFFF) | (1 << 23)
+    s = (x < 0) ^ (sm == 1)
+    q = np.abs(x) * mm  # < 2**32
+    lz = 32 - _bitlen(q)
+    n = (q << lz) & 0xFFFFFFFF  # bit 31 set
+    p = _rne_shift(n, np.full_like(n, 8))  # 24 bits (+ carry)
+    carry = p >> 24
+    p = np.where(carry == 1, p >> 1, p)
+    e = em - 150 + 8 - lz + carry
+    zero = q == 0
+    return s, np.where(zero, 0, p), np.where(zero, -1000, e)
+
+
+def add_int(
+    a: np.ndarray,
+    b: np.ndarray,
+    mabits: np.ndarray,
+    mbbits: np.ndarray,
+    lo: int = -128,
+    hi: int = 127,
+) -> np.ndarray:
+    """Residual add ``clamp(sat8(rne(float32(float32(a*m_a) + float32(b*m_b)))), lo, hi)``
+    (``sw.ref.quant.add_requant``) for int8 ``a``, ``b`` and normal float32 multipliers with
+    ``2**-100 <= |m| < 2**100`` (``add_multipliers_bits`` checks it), in integer steps as
+    ``hw.resadd`` computes it: two float32 products (8 x 24-bit product, normalise, round half
+    to even), a float32 adder with guard, round and sticky bits (align the smaller operand,
+    add or subtract, normalise, round half to even), then round to integer, saturate and clamp
+    as ``requant_int``'s steps 4-5."""
+    if not -128 <= lo <= hi <= 127:
+        raise ValueError(f"clamp must satisfy -128 <= lo <= hi <= 127, not ({lo!r}, {hi!r})")
+    a, b, mabits, mbbits = np.broadcast_arrays(
+        np.asarray(a, np.int64),
+        np.asarray(b, np.int64),
+        np.asarray(mabits, np.int64),
+        np.asarray(mbbits, np.int64),
+    )
+    sa, pa, ea = _fp_product(a, mabits)
+    sb, pb, eb = _fp_product(b, mbbits)
+    # order by magnitude: (exponent, mantissa) of the larger first
+    swap = (eb > ea) | ((eb == ea) & (pb > pa))
+    sx, px, ex = np.where(swap, sb, sa), np.where(swap, pb, pa), np.where(swap, eb, ea)
+    sy, py, ey = np.where(swap, sa, sb), np.where(swap, pa, pb), np.where(swap, ea, eb)
+    d = np.minimum(ex - ey, 27)
+    x = px << 3  # 27 bits: mantissa, guard, round, sticky
+    yfull = py << 3
+    y = yfull >> d
+    st = (y << d) != yfull
+    y = y | st.astype(np.int64)
+    z = np.where(sx == sy, x + y, x - y)  # >= 0, < 2**28
+    # normalise to bit 26 (the 24-bit mantissa's top), keep the sticky when shifting right
+    blen = _bitlen(z)
+    right = blen == 28
+    z = np.where(right, (z >> 1) | (z & 1), z << np.maximum(27 - blen, 0))
+    es = ex + np.where(right, 1, 0) - np.where(right, 0, np.maximum(27 - blen, 0))
+    # round half to even on the three low bits
+    keep = z >> 3
+    g = (z >> 2) & 1
+    rs = (z & 3) != 0
+    ps = keep + (g & (rs | (keep & 1)))
+    carry = ps >> 24
+    ps = np.where(carry == 1, ps >> 1, ps)
+    es = es + carry
+    # round to integer: value ps * 2**es
+    sh = -es
+    r = _rne_shift(ps, np.clip(sh, 16, 25))
+    r = np.where(sh <= 15, 256, np.where(sh >= 26, 0, r))
+    r = np.where(z == 0, 0, r)
+    y = np.where(sx == 1, -r, r)
+    return np.clip(y, lo, hi).astype(np.int8)
+
+
+def add_multipliers_bits(m_a: float, m_b: float) -> tuple[int, int]:
+    """float32 bits of the residual add's two multipliers; ``ValueError`` unless each is a
+    normal float32 with ``2**-100 <= |m| < 2**100`` (the range ``add_int`` and the hardware
+    handle exactly; the zoo's are near 1)."""
+    out = []
+    for name, m in (("m_a", m_a), ("m_b", m_b)):
+        f = np.float32(m)
+        if not (np.isfinite(f) and 2.0**-100 <= abs(float(f)) < 2.0**100):
+            raise ValueError(
+                f"residual add multiplier {name} must be within 2**-100..2**100, not {m!r}"
+            )
+        out.append(int(np.array(f, np.float32).view(np.uint32)))
+    return out[0], out[1]
