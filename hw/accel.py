@@ -62,6 +62,7 @@ from hw.config import ArrayConfig
 from hw.interfaces import ArrayMode, FuseOp
 from hw.mem import RAM_IMPLS, Ram
 from hw.requant import OutputStage
+from hw.resadd import ResidualAdd
 from hw.top import ArrayTop
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "CommandWord",
     "FuseWord",
     "RequantWord",
+    "AddWord",
     "has_outstage",
     "ReadRequest",
     "load_payload",
@@ -87,6 +89,9 @@ assert all(FuseWord[name].offset == lo for name, (lo, _) in isa.FUSE_FIELDS.item
 RequantWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.REQUANT_FIELDS.items()})
 assert all(RequantWord[name].offset == lo for name, (lo, _) in isa.REQUANT_FIELDS.items())
 assert RequantWord.size == isa.WORD_BITS
+AddWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.ADD_FIELDS.items()})
+assert all(AddWord[name].offset == lo for name, (lo, _) in isa.ADD_FIELDS.items())
+assert AddWord.size == isa.WORD_BITS
 
 
 def has_outstage(cfg: ArrayConfig) -> bool:
@@ -274,8 +279,9 @@ class Accelerator(wiring.Component):
         run = Signal()  # RUN state of any command
         fmode = Signal()  # the command in RUN is a FUSE (drives the array's ``mode``)
         qmode = Signal()  # the command in RUN is a REQUANT
+        amode = Signal()  # the command in RUN is an ADD
         grun = Signal()  # GEMM engines enabled
-        m.d.comb += grun.eq(run & ~fmode & ~qmode)
+        m.d.comb += grun.eq(run & ~fmode & ~qmode & ~amode)
 
         # -- output stage engine (REQUANT commands) -------------------------------------------
         # Per channel fold f, from RUN cycle b_f = f*(PARAM_WORDS + S*m): PARAM_WORDS cycles
@@ -306,11 +312,13 @@ class Accelerator(wiring.Component):
         q_mult = [Signal(32, name=f"q_mult{c}") for c in range(C)]
         q_bias = [Signal(32, name=f"q_bias{c}") for c in range(C)]
         qrun = Signal()
+        arun = Signal()
         q_pread = Signal()
         q_aread = Signal()
         m.d.comb += [
             qrun.eq(run & qmode),
-            q_pread.eq(qrun & q_active & (q_ph < PW)),
+            arun.eq(run & amode),
+            q_pread.eq((qrun | arun) & q_active & (q_ph < PW)),
             q_aread.eq(qrun & q_active & (q_ph == PW)),
         ]
         m.d.sync += [
@@ -347,8 +355,34 @@ class Accelerator(wiring.Component):
                     b = j % 4
                     with m.If(q_pidx == j):
                         m.d.sync += reg[8 * b : 8 * b + 8].eq(lane)
+        # ADD: after the parameter block (multipliers m_a, m_b in lane 0 of q_mult / q_bias),
+        # two activation reads per output word, a then b; b's data enters the adder together
+        # with a's (held one cycle); the result is written RESADD_LATENCY cycles later.
+        d_n = Signal(20)
+        d_i = Signal(20)
+        d_half = Signal()  # 0: read a, 1: read b
+        d_abase = Signal(20)
+        d_bbase = Signal(20)
+        d_read = Signal()
+        d_ava = Signal()  # a's word arrives
+        d_avb = Signal()  # b's word arrives
+        d_hold = Signal.like(act_rd.data)
+        d_aaddr = Signal(24)
+        m.d.comb += [
+            d_read.eq(arun & q_active & (q_ph == PW)),
+            d_aaddr.eq(Mux(d_half, d_bbase, d_abase) + d_i),
+        ]
+        m.d.sync += [d_ava.eq(d_read & ~d_half), d_avb.eq(d_read & d_half)]
+        with m.If(d_ava):
+            m.d.sync += d_hold.eq(act_rd.data)
+        with m.If(d_read):
+            m.d.sync += d_half.eq(~d_half)
+            with m.If(d_half):
+                m.d.sync += d_i.eq(d_i + 1)
+                with m.If(d_i == d_n - 1):
+                    m.d.sync += q_active.eq(0)
         q_last = Signal()
-        m.d.comb += q_last.eq(qrun & rq_we & (q_left == 1))
+        m.d.comb += q_last.eq((qrun | arun) & rq_we & (q_left == 1))
         if has_outstage(cfg):
             m.submodules.outstage = ost = OutputStage(SL, cfg.acc_width)
             m.d.comb += [ost.i_valid.eq(q_av), ost.lo.eq(q_lo), ost.hi.eq(q_hi)]
@@ -363,9 +397,18 @@ class Accelerator(wiring.Component):
                                     ost.bias[r].eq(q_bias[c]),
                                     ost.mult[r].eq(q_mult[c]),
                                 ]
+            m.submodules.resadd = radd = ResidualAdd(R)
             m.d.comb += [
-                rq_we.eq(qrun & ost.o_valid),
-                rq_wdata.eq(ost.out.as_value()),  # lanes >= min(rows, cols) stay 0
+                radd.i_valid.eq(d_avb),
+                radd.a.eq(d_hold),
+                radd.b.eq(act_rd.data),
+                radd.ma.eq(q_mult[0]),
+                radd.mb.eq(q_bias[0]),
+                radd.lo.eq(q_lo),
+                radd.hi.eq(q_hi),
+                rq_we.eq((qrun & ost.o_valid) | (arun & radd.o_valid)),
+                # REQUANT: lanes >= min(rows, cols) stay 0
+                rq_wdata.eq(Mux(amode, radd.out.as_value(), ost.out.as_value())),
             ]
         with m.If(rq_we):
             m.d.sync += [rq_waddr.eq(rq_waddr + 1), q_left.eq(q_left - 1)]
@@ -542,8 +585,8 @@ class Accelerator(wiring.Component):
 
         # -- shared datapath: memories -> array -> accumulator memory ------------------------
         m.d.comb += [
-            act_rd.addr.eq(Mux(fmode, f_aaddr, g_aaddr)),
-            w_rd.addr.eq(Mux(qmode, q_pbase + q_ph, Mux(fmode, f_wbase + f_ph - (C - 1), w_ptr))),
+            act_rd.addr.eq(Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr))),
+            w_rd.addr.eq(Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_wbase + f_ph - (C - 1), w_ptr))),
             acc_wr.addr.eq(Mux(fmode, fo_addr, o_addr)),
             acc_wr.en.eq(run & arr.out_valid),
         ]
@@ -629,6 +672,19 @@ class Accelerator(wiring.Component):
         )
         if not has_outstage(cfg):  # no output stage: REQUANT is a malformed opcode
             requant_ok = requant_ok & 0
+        aword = data.View(AddWord, cmd_rd.data)
+        add_ok = (
+            (aword.flags == 0)
+            & (aword.reserved == 0)
+            & (aword.n != 0)
+            & (aword.lo.as_signed() <= aword.hi.as_signed())
+            & (aword.a_addr + aword.n <= cfg.act_depth)
+            & (aword.b_addr + aword.n <= cfg.act_depth)
+            & (aword.out_addr + aword.n <= cfg.act_depth)
+            & (aword.p_addr + PW <= cfg.weight_depth)
+        )
+        if not has_outstage(cfg):  # no residual adder either
+            add_ok = add_ok & 0
         halt_ok = word.as_value()[4:] == 0
 
         # ``start`` waits for a read-back in flight (so acc_mem never changes under it); a
@@ -730,12 +786,29 @@ class Accelerator(wiring.Component):
                         rq_waddr.eq(qword.a_addr),
                     ]
                     m.next = "RUN"
+                with m.Elif((aword.op == isa.Op.ADD) & add_ok):
+                    m.d.sync += [
+                        amode.eq(1),
+                        q_lo.eq(aword.lo),
+                        q_hi.eq(aword.hi),
+                        q_active.eq(1),
+                        q_ph.eq(0),
+                        q_pbase.eq(aword.p_addr),
+                        d_n.eq(aword.n),
+                        d_i.eq(0),
+                        d_half.eq(0),
+                        d_abase.eq(aword.a_addr),
+                        d_bbase.eq(aword.b_addr),
+                        q_left.eq(aword.n),
+                        rq_waddr.eq(aword.out_addr),
+                    ]
+                    m.next = "RUN"
                 with m.Else():
                     m.next = "ERROR"
             with m.State("RUN"):
                 m.d.comb += [counting.eq(1), run.eq(1)]
-                with m.If(Mux(qmode, q_last, Mux(fmode, f_last_out, last_out))):
-                    m.d.sync += [pc.eq(pc + 1), fmode.eq(0), qmode.eq(0)]
+                with m.If(Mux(qmode | amode, q_last, Mux(fmode, f_last_out, last_out))):
+                    m.d.sync += [pc.eq(pc + 1), fmode.eq(0), qmode.eq(0), amode.eq(0)]
                     m.next = "FETCH"
             with m.State("DONE"):
                 m.d.comb += self.done.eq(1)
@@ -757,10 +830,10 @@ class Accelerator(wiring.Component):
             fmode=fmode,
             pc=pc,
             # sequencer reads whose data is used, with their unwrapped addresses
-            act_read=Mux(fmode, f_issue, a_issue) & run,
-            act_raddr=Mux(fmode, f_aaddr, g_aaddr),
-            w_read=Mux(qmode, q_pread, Mux(fmode, f_tap, w_issue) & run),
-            w_raddr=Mux(qmode, q_pbase + q_ph, Mux(fmode, f_waddr, w_ptr)),
+            act_read=Mux(amode, d_read, Mux(fmode, f_issue, a_issue) & run),
+            act_raddr=Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr)),
+            w_read=Mux(qmode | amode, q_pread, Mux(fmode, f_tap, w_issue) & run),
+            w_raddr=Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_waddr, w_ptr)),
             act_write=rq_we,
             act_waddr=rq_waddr,
             qmode=qmode,

@@ -38,6 +38,17 @@ Word layout (bit ranges ``[lo, hi)``, little-endian field order; documented in
     [116, 124)  hi        clamp high bound (int8, two's complement), lo <= hi
     [124, 128)  reserved  must be 0
 
+``ADD`` (residual add, ``ADD_FIELDS``, issue 18)::
+
+    [8, 28)     n         activation words (1..2**20-1)
+    [28, 48)    b_addr    first word of input b
+    [48, 68)    a_addr    first word of input a
+    [68, 88)    p_addr    first weight word of the parameter block (PARAM_WORDS words)
+    [88, 108)   out_addr  first activation word written
+    [108, 116)  lo        clamp low bound (int8)
+    [116, 124)  hi        clamp high bound (int8), lo <= hi
+    [124, 128)  reserved  must be 0
+
 ``HALT`` has every field but ``op`` zero. An all-zero word is ``HALT``, so a program that runs
 off its end into cleared command memory stops.
 """
@@ -63,6 +74,8 @@ __all__ = [
     "OUTSTAGE_LATENCY",
     "RESADD_LATENCY",
     "requant_subfolds",
+    "Add",
+    "ADD_FIELDS",
     "LAYOUTS",
     "encode",
     "decode",
@@ -121,6 +134,20 @@ REQUANT_FIELDS: dict[str, tuple[int, int]] = {
     "reserved": (124, 4),
 }
 
+#: the ``ADD`` command's fields
+ADD_FIELDS: dict[str, tuple[int, int]] = {
+    "op": (0, 4),
+    "flags": (4, 4),
+    "n": (8, 20),
+    "b_addr": (28, 20),
+    "a_addr": (48, 20),
+    "p_addr": (68, 20),
+    "out_addr": (88, 20),
+    "lo": (108, 8),
+    "hi": (116, 8),
+    "reserved": (124, 4),
+}
+
 #: weight-memory words of one ``REQUANT`` parameter block (one channel fold): words 0..3 hold
 #: byte ``j`` of each lane's float32 multiplier bits, words 4..7 byte ``j`` of its int32 bias
 #: (lane ``c`` = channel ``fold*cols + c``, in weight lane ``c``)
@@ -147,6 +174,7 @@ class Op(enum.IntEnum):
     GEMM = 1  #: one whole WS GEMM, tiled and double-buffered by the sequencer
     FUSE = 2  #: FuSe 1-D folds (1xK lines) in the array's FuSe mode; needs ``ArrayConfig.fuse``
     REQUANT = 3  #: output stage: accumulator words -> bias, requantize, clamp -> int8 activations
+    ADD = 4  #: residual add of two int8 activation ranges with float32 rescaling
 
 
 @dataclass(frozen=True)
@@ -274,11 +302,42 @@ class Requant(Command):
         )
 
 
+@dataclass(frozen=True)
+class Add(Command):
+    """Residual add over ``n`` activation words (``rows`` int8 lanes each): word
+    ``out_addr + i``, lane ``r`` =
+    ``clamp(sat8(rne(float32(float32(a*m_a) + float32(b*m_b)))), lo, hi)`` with ``a``, ``b``
+    lane ``r`` of words ``a_addr + i``, ``b_addr + i`` (``sw.ref.quant.add_requant``).
+    ``m_a``/``m_b`` are the float32 bits in weight lane 0 of the parameter block at ``p_addr``:
+    words 0..3 hold byte ``j`` of ``m_a``, words 4..7 byte ``j`` of ``m_b``. In place
+    (``out_addr == a_addr`` or ``b_addr``) is allowed: a word is written after it is read."""
+
+    op: Op = Op.ADD
+    n: int = 1
+    b_addr: int = 0
+    a_addr: int = 0
+    p_addr: int = 0
+    out_addr: int = 0
+    lo: int = -128
+    hi: int = 127
+
+    def fields(self) -> dict[str, int]:
+        out = super().fields()
+        out["lo"] &= 0xFF
+        out["hi"] &= 0xFF
+        return out
+
+    def extents(self, rows: int, cols: int) -> tuple[int, int, int]:
+        """Words used in the activation (written), weight and accumulator memories."""
+        return self.n, PARAM_WORDS, 0
+
+
 _RECORDS: dict[Op, type[Command]] = {
     Op.HALT: Halt,
     Op.GEMM: Gemm,
     Op.FUSE: Fuse,
     Op.REQUANT: Requant,
+    Op.ADD: Add,
 }
 
 #: opcode -> field layout of its word
@@ -287,6 +346,7 @@ LAYOUTS: dict[Op, dict[str, tuple[int, int]]] = {
     Op.GEMM: FIELDS,
     Op.FUSE: FUSE_FIELDS,
     Op.REQUANT: REQUANT_FIELDS,
+    Op.ADD: ADD_FIELDS,
 }
 
 
@@ -318,9 +378,24 @@ def check_command(cmd: Command, cfg: Any | None = None) -> None:
             raise ValueError(f"{name}: array {cfg.name} has no FuSe mode (ArrayConfig.fuse=False)")
         if cfg is not None and cmd.k > cfg.max_kernel:
             raise ValueError(f"{name}.k={cmd.k} exceeds ArrayConfig.max_kernel={cfg.max_kernel}")
-    if isinstance(cmd, Requant):
-        for f in ("m", "folds"):
-            _check_field(name, f, getattr(cmd, f), lo=1, layout=REQUANT_FIELDS)
+    if isinstance(cmd, Add):
+        _check_field(name, "n", cmd.n, lo=1, layout=ADD_FIELDS)
+        for f in ("a_addr", "b_addr", "out_addr", "p_addr"):
+            _check_field(name, f, getattr(cmd, f), layout=ADD_FIELDS)
+        if cfg is not None:
+            for f, depth_name, words in (
+                ("a_addr", "act_depth", cmd.n),
+                ("b_addr", "act_depth", cmd.n),
+                ("out_addr", "act_depth", cmd.n),
+                ("p_addr", "weight_depth", PARAM_WORDS),
+            ):
+                base, depth = getattr(cmd, f), getattr(cfg, depth_name)
+                if base + words > depth:
+                    raise ValueError(
+                        f"{name}.{f}={base} + {words} words runs past the memory "
+                        f"(ArrayConfig.{depth_name}={depth})"
+                    )
+    if isinstance(cmd, (Requant, Add)):
         for f in ("lo", "hi"):
             v = getattr(cmd, f)
             if isinstance(v, bool) or not isinstance(v, int) or not -128 <= v <= 127:
@@ -333,6 +408,9 @@ def check_command(cmd: Command, cfg: Any | None = None) -> None:
                 f"and acc_width <= 32, not {cfg.act_width}, {cfg.weight_width} and "
                 f"{cfg.acc_width}"
             )
+    if isinstance(cmd, Requant):
+        for f in ("m", "folds"):
+            _check_field(name, f, getattr(cmd, f), lo=1, layout=REQUANT_FIELDS)
     if isinstance(cmd, (Gemm, Fuse, Requant)):
         waddr = "p_addr" if isinstance(cmd, Requant) else "w_addr"
         for f in ("a_addr", waddr, "acc_addr"):

@@ -314,9 +314,26 @@ def accel_requant_cycles(M: int, N: int, rows: int, cols: int) -> int:
     return ACCEL_COMMAND_OVERHEAD + requant_cycles(M, N, rows, cols)
 
 
+def add_cycles(n: int) -> int:
+    """RUN cycles of one ``ADD`` command over ``n`` activation words (``hw.isa.Add``):
+    ``PARAM_WORDS + 2*n + RESADD_LATENCY + 1``. The sequencer reads the parameter block (8
+    words, one per cycle), then two activation words per output (``a``, then ``b``: one read
+    port); ``b``'s data enters the adder one cycle after its read, the result is written
+    ``RESADD_LATENCY`` (6) cycles later, in the last RUN cycle."""
+    from hw.isa import PARAM_WORDS, RESADD_LATENCY
+
+    _check_positive(n=n)
+    return PARAM_WORDS + 2 * n + RESADD_LATENCY + 1
+
+
+def accel_add_cycles(n: int) -> int:
+    """Cycles of one ``ADD`` command: FETCH + DECODE + ``add_cycles``."""
+    return ACCEL_COMMAND_OVERHEAD + add_cycles(n)
+
+
 def accel_command_cycles(cmd, rows: int, cols: int) -> int:
     """Exact cycles of one ``hw.isa`` command record on the accelerator top (``HALT``: 2)."""
-    from hw.isa import Fuse, Gemm, Halt, Requant
+    from hw.isa import Add, Fuse, Gemm, Halt, Requant
 
     if isinstance(cmd, Halt):
         return ACCEL_COMMAND_OVERHEAD
@@ -327,6 +344,8 @@ def accel_command_cycles(cmd, rows: int, cols: int) -> int:
         return accel_fuse_cycles(cmd.groups * rows, cmd.pfolds * cols, cmd.k, rows, cols)
     if isinstance(cmd, Requant):
         return accel_requant_cycles(cmd.m, cmd.folds * cols, rows, cols)
+    if isinstance(cmd, Add):
+        return accel_add_cycles(cmd.n)
     raise ValueError(f"not an accelerator command record: {cmd!r}")
 
 
@@ -338,6 +357,8 @@ def accel_commands_cycles(cmds, rows: int, cols: int) -> int:
 __all__ += [
     "requant_cycles",
     "accel_requant_cycles",
+    "add_cycles",
+    "accel_add_cycles",
     "accel_command_cycles",
     "accel_commands_cycles",
 ]

@@ -23,10 +23,10 @@ from math import ceil
 import numpy as np
 
 from hw.config import ArrayConfig
-from hw.isa import Requant, requant_subfolds
+from hw.isa import Add, Requant, requant_subfolds
 from sw.mapping.accel import AccelProgram, GemmPlacement, ProgramBuilder, gemm_command
 from sw.mapping.gemm import pack_lanes
-from sw.ref.outstage import multiplier_bits
+from sw.ref.outstage import add_multipliers_bits, multiplier_bits
 
 __all__ = [
     "ChainLayer",
@@ -36,6 +36,9 @@ __all__ = [
     "requant_command",
     "compile_chain",
     "ChainProgram",
+    "OnChip",
+    "NetBuilder",
+    "add_param_block",
 ]
 
 
@@ -142,39 +145,76 @@ class ChainProgram:
         return out
 
 
-def compile_chain(x: np.ndarray, layers: list[ChainLayer], cfg: ArrayConfig) -> ChainProgram:
-    """ONE program for ``x[M, Kr] -> layer 0 -> layer 1 -> ...``: per layer a ``GEMM`` and a
-    ``REQUANT`` whose int8 output, in activation memory, is the next GEMM's input (weights
-    re-rowed by ``relayout_weight``). Only ``x``, the weights and the parameter blocks are
-    loaded; the last layer's int8 output stays in activation memory and its raw accumulator
-    (bias not added) in accumulator memory. ``ValueError`` names the layer and the field of
-    anything that does not fit."""
-    if not layers:
-        raise ValueError("compile_chain needs at least one layer")
-    b = ProgramBuilder(cfg)
-    x = np.asarray(x, np.int64)
-    M = x.shape[0]
-    first = layers[0]
-    b.gemm(x, np.asarray(first.weight, np.int64), "layer 0 GEMM")
-    in_addr = None
-    prev_n = None
-    for li, layer in enumerate(layers):
+@dataclass(frozen=True)
+class OnChip:
+    """An int8 tensor ``[M, N]`` in activation memory, in ``REQUANT``'s layout (``input_row``)
+    from word ``addr`` (``folds * S * M`` words)."""
+
+    addr: int
+    M: int
+    N: int
+
+    def words(self, cfg: ArrayConfig) -> int:
+        return ceil(self.N / cfg.cols) * requant_subfolds(cfg.rows, cfg.cols) * self.M
+
+    def read(self, cfg: ArrayConfig, act_words: dict[int, int] | list[int]) -> np.ndarray:
+        """The tensor's int8 values ``[M, N]`` from activation memory words."""
+        from sw.mapping.gemm import unpack_lanes
+
+        S = requant_subfolds(cfg.rows, cfg.cols)
+        n = np.arange(self.N)
+        fold_of = (n // cfg.cols) * S + (n % cfg.cols) // cfg.rows
+        lane = (n % cfg.cols) % cfg.rows
+        out = np.zeros((self.M, self.N), np.int64)
+        for i in range(self.M):
+            for k in np.unique(fold_of):
+                word = unpack_lanes(act_words[self.addr + int(k) * self.M + i], cfg.rows, 8)
+                sel = fold_of == k
+                out[i, sel] = word[lane[sel]]
+        return out
+
+
+class NetBuilder:
+    """ONE program for a small graph of GEMM layers (each ``GEMM`` + ``REQUANT``) and residual
+    adds (``ADD``) whose int8 tensors stay in activation memory: ``input`` places the host
+    input (im2col'd or flat ``[M, Kr]``), ``linear`` and ``add`` return ``OnChip`` tensors,
+    ``build`` ends the program. ``ValueError`` names the layer and the field that does not
+    fit."""
+
+    def __init__(self, cfg: ArrayConfig) -> None:
+        self.cfg = cfg
+        self.b = ProgramBuilder(cfg)
+        self.x: np.ndarray | None = None
+        self.n_layers = 0
+
+    def input(self, x: np.ndarray) -> np.ndarray:
+        """Register the host input; the first ``linear`` places it (as ``ProgramBuilder.gemm``)."""
+        self.x = np.asarray(x, np.int64)
+        return self.x
+
+    def linear(self, src: np.ndarray | OnChip, layer: ChainLayer) -> OnChip:
+        cfg, b = self.cfg, self.b
+        li = self.n_layers
+        self.n_layers += 1
         w = np.asarray(layer.weight, np.int64)
         N = w.shape[1]
-        if li > 0:
-            if w.shape[0] != prev_n:
+        if isinstance(src, np.ndarray):
+            M = src.shape[0]
+            b.gemm(src, w, f"layer {li} GEMM")
+        else:
+            M = src.M
+            if w.shape[0] != src.N:
                 raise ValueError(
-                    f"layer {li}: weight has {w.shape[0]} rows, previous layer gives {prev_n}"
+                    f"layer {li}: weight has {w.shape[0]} rows, its input {src.N} channels"
                 )
             wr = relayout_weight(w, cfg)
             kr = ceil(wr.shape[0] / cfg.rows) * cfg.rows
             wp = np.zeros((kr, N), np.int64)
             wp[: wr.shape[0]] = wr
-            # weights only: the activations are already on chip at ``in_addr``
             w0, acc0 = b.w_next, b.acc_next
-            cmd = gemm_command(M, kr, N, cfg, in_addr, w0, acc0)
+            cmd = gemm_command(M, kr, N, cfg, src.addr, w0, acc0)
             b._place(cmd, f"layer {li} GEMM")
-            b.a_next -= cmd.extents(cfg.rows, cfg.cols)[0]  # no activation words placed
+            b.a_next -= cmd.extents(cfg.rows, cfg.cols)[0]  # reads on-chip activations
             _place_weights(b, wp, cmd, cfg)
             b.prog.placements.append(GemmPlacement(M, kr, N, acc0))
         acc_addr = b.acc_next - ceil(N / cfg.cols) * M
@@ -188,9 +228,62 @@ def compile_chain(x: np.ndarray, layers: list[ChainLayer], cfg: ArrayConfig) -> 
         except ValueError as exc:
             raise ValueError(f"layer {li} REQUANT: {exc}") from None
         b.acc_next -= cmd.extents(cfg.rows, cfg.cols)[2]  # reads, does not allocate
-        in_addr, prev_n = out0, N
-    prog = b.build()
-    return ChainProgram(prog, in_addr, M, prev_n, acc_addr)
+        return OnChip(out0, M, N)
+
+    def add(
+        self,
+        a: OnChip,
+        b_: OnChip,
+        m_a: float,
+        m_b: float,
+        clamp: tuple[int, int] = (-128, 127),
+    ) -> OnChip:
+        """Residual add ``clamp(sat8(rne(float32(a*m_a) + float32(b*m_b))))`` (``ADD``)."""
+        cfg, b = self.cfg, self.b
+        if (a.M, a.N) != (b_.M, b_.N):
+            raise ValueError(f"add inputs differ in shape: {(a.M, a.N)} vs {(b_.M, b_.N)}")
+        ba, bb = add_multipliers_bits(m_a, m_b)
+        p0 = b.w_next
+        for k, word in enumerate(add_param_block(ba, bb, cfg)):
+            b.prog.weight[p0 + k] = word
+        out0 = b.a_next
+        n = a.words(cfg)
+        lo, hi = clamp
+        cmd = Add(n=n, b_addr=b_.addr, a_addr=a.addr, p_addr=p0, out_addr=out0, lo=lo, hi=hi)
+        try:
+            b._place(cmd, f"add {a.addr}+{b_.addr}")
+        except ValueError as exc:
+            raise ValueError(f"ADD: {exc}") from None
+        return OnChip(out0, a.M, a.N)
+
+    def build(self) -> AccelProgram:
+        return self.b.build()
+
+
+def add_param_block(mabits: int, mbbits: int, cfg: ArrayConfig) -> list[int]:
+    """The ``ADD`` parameter block: byte ``j`` of ``m_a``'s float32 bits in lane 0 of word
+    ``j``, byte ``j`` of ``m_b``'s in word ``4 + j``."""
+    return [(mabits >> (8 * j)) & 0xFF for j in range(4)] + [
+        (mbbits >> (8 * j)) & 0xFF for j in range(4)
+    ]
+
+
+def compile_chain(x: np.ndarray, layers: list[ChainLayer], cfg: ArrayConfig) -> ChainProgram:
+    """ONE program for ``x[M, Kr] -> layer 0 -> layer 1 -> ...``: per layer a ``GEMM`` and a
+    ``REQUANT`` whose int8 output, in activation memory, is the next GEMM's input (weights
+    re-rowed by ``relayout_weight``). Only ``x``, the weights and the parameter blocks are
+    loaded; the last layer's int8 output stays in activation memory and its raw accumulator
+    (bias not added) in accumulator memory. ``ValueError`` names the layer and the field of
+    anything that does not fit."""
+    if not layers:
+        raise ValueError("compile_chain needs at least one layer")
+    nb = NetBuilder(cfg)
+    t = nb.input(x)
+    for layer in layers:
+        t = nb.linear(t, layer)
+    prog = nb.build()
+    last = prog.placements[-1]
+    return ChainProgram(prog, t.addr, t.M, t.N, last.acc_addr)
 
 
 def _place_weights(b: ProgramBuilder, wp: np.ndarray, cmd, cfg: ArrayConfig) -> None:

@@ -13,7 +13,8 @@ import pytest
 from hw.config import ArrayConfig
 from sim.accel import AccelJob, run_programs
 from sw.latency.rtl import accel_commands_cycles
-from sw.mapping.outstage import ChainLayer, compile_chain
+from sw.mapping.outstage import ChainLayer, NetBuilder, compile_chain
+from sw.ref import quant as qref
 from tests.conftest import sim_params
 from tests.hw.test_accel_requant import golden_chain, random_chain
 
@@ -47,3 +48,30 @@ def test_accel_requant_chain_rtl_exact(simulator, array, require_simulator):
     np.testing.assert_array_equal(accs[-1][:, :n], want[-1])
     assert res.total == expect
     assert res.total == res.busy + res.stall + 2 * len(prog.commands)
+
+
+@pytest.mark.parametrize("simulator", sim_params())
+def test_accel_residual_block_rtl_exact(simulator, require_simulator):
+    """GEMM+REQUANT, GEMM+REQUANT, ADD of the two, an identity layer reading the sum back
+    into the accumulator: one program on 3x5, exact, cycles == model."""
+    require_simulator(simulator)
+    cfg = ArrayConfig(rows=3, cols=5, **DEPTHS)
+    rng = np.random.default_rng(21)
+    x, layers = random_chain(rng, 11, [7, 6, 6], [(0, 127), (-128, 127)])
+    nb = NetBuilder(cfg)
+    t0 = nb.linear(nb.input(x), layers[0])
+    t1 = nb.linear(t0, layers[1])
+    t2 = nb.add(t0, t1, 0.6, 0.45, (-128, 127))
+    ident = ChainLayer(np.eye(6, dtype=np.int64), np.zeros(6, np.int32), np.ones(6, np.float32))
+    nb.linear(t2, ident)
+    prog = nb.build()
+    expect = accel_commands_cycles(prog.commands, 3, 5)
+    job = AccelJob(
+        "residual", prog.act, prog.weight, prog.words, prog.acc_words_used, 4 * expect + 64
+    )
+    (res,) = run_programs([job], cfg, simulator)
+    assert not res.error
+    g0, g1 = golden_chain(x, layers)
+    g2 = qref.add_requant(g0.astype(np.int8), g1.astype(np.int8), np.float32(0.6), np.float32(0.45))
+    np.testing.assert_array_equal(prog.outputs(res.acc)[-1][:, :6], g2)
+    assert res.total == expect
