@@ -181,8 +181,10 @@ class NetBuilder:
     ``build`` ends the program. ``ValueError`` names the layer and the field that does not
     fit."""
 
-    def __init__(self, cfg: ArrayConfig) -> None:
+    def __init__(self, cfg: ArrayConfig, reuse_acc: bool = False) -> None:
         self.cfg = cfg
+        self.reuse_acc = reuse_acc  # every GEMM writes accumulator words from 0: its REQUANT
+        # consumes them right away (earlier layers' raw accumulators are then overwritten)
         self.b = ProgramBuilder(cfg)
         self.x: np.ndarray | None = None
         self.n_layers = 0
@@ -198,6 +200,8 @@ class NetBuilder:
         self.n_layers += 1
         w = np.asarray(layer.weight, np.int64)
         N = w.shape[1]
+        if self.reuse_acc:
+            b.acc_next = 0
         if isinstance(src, np.ndarray):
             M = src.shape[0]
             b.gemm(src, w, f"layer {li} GEMM")
@@ -224,9 +228,9 @@ class NetBuilder:
         out0 = b.a_next
         try:
             cmd = requant_command(M, N, cfg, out0, p0, acc_addr, tuple(layer.clamp))
-            b._place(cmd, f"layer {li} REQUANT")
         except ValueError as exc:
             raise ValueError(f"layer {li} REQUANT: {exc}") from None
+        b._place(cmd, f"layer {li} REQUANT")
         b.acc_next -= cmd.extents(cfg.rows, cfg.cols)[2]  # reads, does not allocate
         return OnChip(out0, M, N)
 
@@ -250,10 +254,7 @@ class NetBuilder:
         n = a.words(cfg)
         lo, hi = clamp
         cmd = Add(n=n, b_addr=b_.addr, a_addr=a.addr, p_addr=p0, out_addr=out0, lo=lo, hi=hi)
-        try:
-            b._place(cmd, f"add {a.addr}+{b_.addr}")
-        except ValueError as exc:
-            raise ValueError(f"ADD: {exc}") from None
+        b._place(cmd, f"ADD of words {a.addr} and {b_.addr}")
         return OnChip(out0, a.M, a.N)
 
     def build(self) -> AccelProgram:
