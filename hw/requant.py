@@ -53,6 +53,7 @@ class OutputStage(wiring.Component):
             or not isinstance(acc_width, int)
             or not 2 <= acc_width <= 32
         ):
+            self._MustUse__silence = True
             raise ValueError(f"acc_width must be an integer in 2..32, not {acc_width!r}")
         self.lanes = lanes
         self.acc_width = acc_width

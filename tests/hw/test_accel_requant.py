@@ -82,7 +82,14 @@ def golden_chain(x, layers):
     return outs
 
 
-ARRAYS = [(1, 1), (2, 2), (3, 5), (5, 3), (4, 4, False), (2, 4)]
+ARRAYS = [
+    (1, 1),
+    (3, 5),
+    (5, 3),
+    pytest.param((2, 2), marks=pytest.mark.slow),
+    pytest.param((4, 4, False), marks=pytest.mark.slow),
+    pytest.param((2, 4), marks=pytest.mark.slow),
+]
 
 
 @pytest.mark.parametrize("array", ARRAYS, ids=str)

@@ -22,7 +22,9 @@ DEPTHS = dict(act_depth=2048, weight_depth=512, acc_depth=1024, cmd_depth=32)  #
 
 
 @pytest.mark.parametrize("simulator", sim_params())
-@pytest.mark.parametrize("array", [(2, 2), (3, 5)], ids=lambda a: f"{a[0]}x{a[1]}")
+@pytest.mark.parametrize(
+    "array", [pytest.param((2, 2), marks=pytest.mark.slow), (3, 5)], ids=lambda a: f"{a[0]}x{a[1]}"
+)
 def test_accel_requant_chain_rtl_exact(simulator, array, require_simulator):
     require_simulator(simulator)
     rows, cols = array
