@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from amaranth import Module, Mux, ResetSignal, Signal, unsigned
+from amaranth import Module, Mux, ResetSignal, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -61,6 +61,8 @@ from hw import isa
 from hw.config import ArrayConfig
 from hw.interfaces import ArrayMode, FuseOp
 from hw.mem import RAM_IMPLS, Ram
+from hw.requant import OutputStage
+from hw.resadd import ResidualAdd
 from hw.top import ArrayTop
 
 __all__ = [
@@ -68,6 +70,9 @@ __all__ = [
     "COUNTER_WIDTH",
     "CommandWord",
     "FuseWord",
+    "RequantWord",
+    "AddWord",
+    "has_outstage",
     "ReadRequest",
     "load_payload",
     "w_mem_lanes",
@@ -81,6 +86,19 @@ assert all(CommandWord[name].offset == lo for name, (lo, _) in isa.FIELDS.items(
 assert CommandWord.size == isa.WORD_BITS
 FuseWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.FUSE_FIELDS.items()})
 assert all(FuseWord[name].offset == lo for name, (lo, _) in isa.FUSE_FIELDS.items())
+RequantWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.REQUANT_FIELDS.items()})
+assert all(RequantWord[name].offset == lo for name, (lo, _) in isa.REQUANT_FIELDS.items())
+assert RequantWord.size == isa.WORD_BITS
+AddWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.ADD_FIELDS.items()})
+assert all(AddWord[name].offset == lo for name, (lo, _) in isa.ADD_FIELDS.items())
+assert AddWord.size == isa.WORD_BITS
+
+
+def has_outstage(cfg: ArrayConfig) -> bool:
+    """Whether ``cfg``'s accelerator has the output stage (``REQUANT``): int8 activations and
+    weights of at least 8 bits (a parameter byte per weight lane) and an accumulator of at most
+    32 bits (the golden's int32). Otherwise ``REQUANT`` is malformed."""
+    return cfg.act_width == 8 and cfg.weight_width >= 8 and cfg.acc_width <= 32
 
 
 #: ``rd_req`` stream payload, from ``hw.isa.READ_FIELDS``
@@ -172,6 +190,12 @@ class Accelerator(wiring.Component):
             (w_mem, "w", isa.Target.WEIGHT, cfg.weight_depth, w_lanes.size),
         )
         ok_terms = []
+        # REQUANT's int8 results: the sequencer writes act_mem through the same port (the
+        # host may not write while the sequencer runs)
+        rq_we = Signal()
+        rq_waddr = Signal(20)
+        rq_wdata = Signal(R * cfg.act_width)
+        seq_write = {"act": (rq_we, rq_waddr, rq_wdata)}
         for mem, pfx, target, depth, bits in targets:
             ok = (lp.target == target) & (lp.addr < depth)
             if bits < len(lp.data):
@@ -180,11 +204,15 @@ class Accelerator(wiring.Component):
             m.d.comb += sw.eq(l_take & ok)
             ok_terms.append(ok)
             wp = mem.write_port()
-            m.d.comb += [
-                wp.en.eq(getattr(self, f"{pfx}_we") | sw),
-                wp.addr.eq(Mux(sw, lp.addr, getattr(self, f"{pfx}_waddr"))),
-                wp.data.eq(Mux(sw, lp.data[:bits], getattr(self, f"{pfx}_wdata"))),
-            ]
+            h_addr = Mux(sw, lp.addr, getattr(self, f"{pfx}_waddr"))
+            h_data = Mux(sw, lp.data[:bits], getattr(self, f"{pfx}_wdata"))
+            h_en = getattr(self, f"{pfx}_we") | sw
+            if pfx in seq_write:
+                s_en, s_addr, s_data = seq_write[pfx]
+                h_en = h_en | s_en
+                h_addr = Mux(s_en, s_addr, h_addr)
+                h_data = Mux(s_en, s_data, h_data)
+            m.d.comb += [wp.en.eq(h_en), wp.addr.eq(h_addr), wp.data.eq(h_data)]
             mem_wen[pfx] = wp.en
         m.d.comb += load_ok.eq(ok_terms[0] | ok_terms[1] | ok_terms[2])
 
@@ -238,6 +266,7 @@ class Accelerator(wiring.Component):
         # -- decoded command registers ------------------------------------------------------
         word = data.View(CommandWord, cmd_rd.data)
         fword = data.View(FuseWord, cmd_rd.data)
+        qword = data.View(RequantWord, cmd_rd.data)
         pc = Signal(_abits(cfg.cmd_depth) + 1)
         M = Signal(16)
         kfolds = Signal(12)
@@ -249,8 +278,140 @@ class Accelerator(wiring.Component):
         # -- engines (issue timeline: one cycle ahead of the array) -------------------------
         run = Signal()  # RUN state of any command
         fmode = Signal()  # the command in RUN is a FUSE (drives the array's ``mode``)
+        qmode = Signal()  # the command in RUN is a REQUANT
+        amode = Signal()  # the command in RUN is an ADD
         grun = Signal()  # GEMM engines enabled
-        m.d.comb += grun.eq(run & ~fmode)
+        m.d.comb += grun.eq(run & ~fmode & ~qmode & ~amode)
+
+        # -- output stage engine (REQUANT commands) -------------------------------------------
+        # Per channel fold f, from RUN cycle b_f = f*(PARAM_WORDS + S*m): PARAM_WORDS cycles
+        # read the fold's parameter block from w_mem (byte j of every lane's multiplier or
+        # bias per word), then S*m cycles read accumulator words (m rows, each S times for
+        # the S sub-folds of rows lanes). A read's data enters the output stage one cycle
+        # later; its int8 result is written to act_mem OUTSTAGE_LATENCY cycles after that, at
+        # consecutive addresses from a_addr. RUN ends with the last write.
+        S = isa.requant_subfolds(R, C)
+        SL = min(R, C)  # stage lanes
+        PW = isa.PARAM_WORDS
+        q_m = Signal(16)
+        q_folds = Signal(12)
+        q_lo = Signal(signed(8))
+        q_hi = Signal(signed(8))
+        q_active = Signal()  # reads left to issue
+        q_ph = Signal(range(PW + 1))  # 0..PW-1 parameter reads, PW: streaming
+        q_f = Signal(12)
+        q_s = Signal(range(S))
+        q_i = Signal(16)
+        q_pbase = Signal(24)  # first parameter word of fold f
+        q_abase = Signal(24)  # first accumulator word of fold f
+        q_left = Signal(40)  # act words still to write
+        q_pv = Signal()  # a parameter word arrives this cycle
+        q_pidx = Signal(range(PW))
+        q_av = Signal()  # an accumulator word arrives this cycle
+        q_as = Signal(range(S))  # its sub-fold
+        q_mult = [Signal(32, name=f"q_mult{c}") for c in range(C)]
+        q_bias = [Signal(32, name=f"q_bias{c}") for c in range(C)]
+        qrun = Signal()
+        arun = Signal()
+        q_pread = Signal()
+        q_aread = Signal()
+        m.d.comb += [
+            qrun.eq(run & qmode),
+            arun.eq(run & amode),
+            q_pread.eq((qrun | arun) & q_active & (q_ph < PW)),
+            q_aread.eq(qrun & q_active & (q_ph == PW)),
+        ]
+        m.d.sync += [
+            q_pv.eq(q_pread),
+            q_pidx.eq(q_ph[: len(q_pidx)]),
+            q_av.eq(q_aread),
+            q_as.eq(q_s),
+        ]
+        with m.If(q_pread):
+            m.d.sync += q_ph.eq(q_ph + 1)
+        with m.If(q_aread):
+            with m.If(q_i != q_m - 1):
+                m.d.sync += q_i.eq(q_i + 1)
+            with m.Else():
+                m.d.sync += q_i.eq(0)
+                with m.If(q_s != S - 1):
+                    m.d.sync += q_s.eq(q_s + 1)
+                with m.Else():
+                    m.d.sync += [
+                        q_s.eq(0),
+                        q_ph.eq(0),
+                        q_f.eq(q_f + 1),
+                        q_pbase.eq(q_pbase + PW),
+                        q_abase.eq(q_abase + q_m),
+                    ]
+                    with m.If(q_f == q_folds - 1):
+                        m.d.sync += q_active.eq(0)
+        # parameter bytes into the per-lane registers
+        with m.If(q_pv):
+            for c in range(C):
+                lane = w_rd.data.as_value()[c * cfg.weight_width :][:8]
+                for j in range(PW):
+                    reg = q_mult[c] if j < 4 else q_bias[c]
+                    b = j % 4
+                    with m.If(q_pidx == j):
+                        m.d.sync += reg[8 * b : 8 * b + 8].eq(lane)
+        # ADD: after the parameter block (multipliers m_a, m_b in lane 0 of q_mult / q_bias),
+        # two activation reads per output word, a then b; b's data enters the adder together
+        # with a's (held one cycle); the result is written RESADD_LATENCY cycles later.
+        d_n = Signal(20)
+        d_i = Signal(20)
+        d_half = Signal()  # 0: read a, 1: read b
+        d_abase = Signal(20)
+        d_bbase = Signal(20)
+        d_read = Signal()
+        d_ava = Signal()  # a's word arrives
+        d_avb = Signal()  # b's word arrives
+        d_hold = Signal.like(act_rd.data)
+        d_aaddr = Signal(24)
+        m.d.comb += [
+            d_read.eq(arun & q_active & (q_ph == PW)),
+            d_aaddr.eq(Mux(d_half, d_bbase, d_abase) + d_i),
+        ]
+        m.d.sync += [d_ava.eq(d_read & ~d_half), d_avb.eq(d_read & d_half)]
+        with m.If(d_ava):
+            m.d.sync += d_hold.eq(act_rd.data)
+        with m.If(d_read):
+            m.d.sync += d_half.eq(~d_half)
+            with m.If(d_half):
+                m.d.sync += d_i.eq(d_i + 1)
+                with m.If(d_i == d_n - 1):
+                    m.d.sync += q_active.eq(0)
+        q_last = Signal()
+        m.d.comb += q_last.eq((qrun | arun) & rq_we & (q_left == 1))
+        if has_outstage(cfg):
+            m.submodules.outstage = ost = OutputStage(SL, cfg.acc_width)
+            m.d.comb += [ost.i_valid.eq(q_av), ost.lo.eq(q_lo), ost.hi.eq(q_hi)]
+            for r in range(SL):
+                with m.Switch(q_as):
+                    for sub in range(S):
+                        c = sub * R + r
+                        with m.Case(sub):
+                            if c < C:
+                                m.d.comb += [
+                                    ost.acc[r].eq(acc_rd.data[c]),
+                                    ost.bias[r].eq(q_bias[c]),
+                                    ost.mult[r].eq(q_mult[c]),
+                                ]
+            m.submodules.resadd = radd = ResidualAdd(R)
+            m.d.comb += [
+                radd.i_valid.eq(d_avb),
+                radd.a.eq(d_hold),
+                radd.b.eq(act_rd.data),
+                radd.ma.eq(q_mult[0]),
+                radd.mb.eq(q_bias[0]),
+                radd.lo.eq(q_lo),
+                radd.hi.eq(q_hi),
+                rq_we.eq((qrun & ost.o_valid) | (arun & radd.o_valid)),
+                # REQUANT: lanes >= min(rows, cols) stay 0
+                rq_wdata.eq(Mux(amode, radd.out.as_value(), ost.out.as_value())),
+            ]
+        with m.If(rq_we):
+            m.d.sync += [rq_waddr.eq(rq_waddr + 1), q_left.eq(q_left - 1)]
         # loader
         l_count = Signal(24)  # tiles whose weight load has started
         l_busy = Signal()  # writing rows 1..R-1 of a tile
@@ -336,7 +497,7 @@ class Accelerator(wiring.Component):
         m.d.comb += [
             o_next.eq(Mux(~o_last_row, o_addr + 1, Mux(~o_last_kf, o_rowbase, o_rowbase + M))),
             last_out.eq(arr.out_valid & o_last_row & o_last_kf & (o_nf == nfolds - 1)),
-            acc_rd.addr.eq(Mux(arr.out_valid, o_next, o_addr)),
+            acc_rd.addr.eq(Mux(qmode, q_abase + q_i, Mux(arr.out_valid, o_next, o_addr))),
         ]
         with m.If(grun & arr.out_valid):
             m.d.sync += o_addr.eq(o_next)
@@ -424,8 +585,8 @@ class Accelerator(wiring.Component):
 
         # -- shared datapath: memories -> array -> accumulator memory ------------------------
         m.d.comb += [
-            act_rd.addr.eq(Mux(fmode, f_aaddr, g_aaddr)),
-            w_rd.addr.eq(Mux(fmode, f_wbase + f_ph - (C - 1), w_ptr)),
+            act_rd.addr.eq(Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr))),
+            w_rd.addr.eq(Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_wbase + f_ph - (C - 1), w_ptr))),
             acc_wr.addr.eq(Mux(fmode, fo_addr, o_addr)),
             acc_wr.en.eq(run & arr.out_valid),
         ]
@@ -490,6 +651,40 @@ class Accelerator(wiring.Component):
             & (w_end <= cfg.weight_depth)
             & (acc_end <= cfg.acc_depth)
         )
+        q_act_end = Signal(48)
+        q_w_end = Signal(40)
+        q_acc_end = Signal(40)
+        m.d.comb += [
+            q_act_end.eq(qword.a_addr + qword.folds * S * qword.m),
+            q_w_end.eq(qword.p_addr + qword.folds * PW),
+            q_acc_end.eq(qword.acc_addr + qword.folds * qword.m),
+        ]
+        requant_ok = (
+            (qword.flags == 0)
+            & (qword.reserved == 0)
+            & (qword.zero == 0)
+            & (qword.m != 0)
+            & (qword.folds != 0)
+            & (qword.lo.as_signed() <= qword.hi.as_signed())
+            & (q_act_end <= cfg.act_depth)
+            & (q_w_end <= cfg.weight_depth)
+            & (q_acc_end <= cfg.acc_depth)
+        )
+        if not has_outstage(cfg):  # no output stage: REQUANT is a malformed opcode
+            requant_ok = requant_ok & 0
+        aword = data.View(AddWord, cmd_rd.data)
+        add_ok = (
+            (aword.flags == 0)
+            & (aword.reserved == 0)
+            & (aword.n != 0)
+            & (aword.lo.as_signed() <= aword.hi.as_signed())
+            & (aword.a_addr + aword.n <= cfg.act_depth)
+            & (aword.b_addr + aword.n <= cfg.act_depth)
+            & (aword.out_addr + aword.n <= cfg.act_depth)
+            & (aword.p_addr + PW <= cfg.weight_depth)
+        )
+        if not has_outstage(cfg):  # no residual adder either
+            add_ok = add_ok & 0
         halt_ok = word.as_value()[4:] == 0
 
         # ``start`` waits for a read-back in flight (so acc_mem never changes under it); a
@@ -573,12 +768,47 @@ class Accelerator(wiring.Component):
                         fo_left.eq(fword.groups * fword.pfolds * R),
                     ]
                     m.next = "RUN"
+                with m.Elif((qword.op == isa.Op.REQUANT) & requant_ok):
+                    m.d.sync += [
+                        qmode.eq(1),
+                        q_m.eq(qword.m),
+                        q_folds.eq(qword.folds),
+                        q_lo.eq(qword.lo),
+                        q_hi.eq(qword.hi),
+                        q_active.eq(1),
+                        q_ph.eq(0),
+                        q_f.eq(0),
+                        q_s.eq(0),
+                        q_i.eq(0),
+                        q_pbase.eq(qword.p_addr),
+                        q_abase.eq(qword.acc_addr),
+                        q_left.eq(qword.folds * S * qword.m),
+                        rq_waddr.eq(qword.a_addr),
+                    ]
+                    m.next = "RUN"
+                with m.Elif((aword.op == isa.Op.ADD) & add_ok):
+                    m.d.sync += [
+                        amode.eq(1),
+                        q_lo.eq(aword.lo),
+                        q_hi.eq(aword.hi),
+                        q_active.eq(1),
+                        q_ph.eq(0),
+                        q_pbase.eq(aword.p_addr),
+                        d_n.eq(aword.n),
+                        d_i.eq(0),
+                        d_half.eq(0),
+                        d_abase.eq(aword.a_addr),
+                        d_bbase.eq(aword.b_addr),
+                        q_left.eq(aword.n),
+                        rq_waddr.eq(aword.out_addr),
+                    ]
+                    m.next = "RUN"
                 with m.Else():
                     m.next = "ERROR"
             with m.State("RUN"):
                 m.d.comb += [counting.eq(1), run.eq(1)]
-                with m.If(Mux(fmode, f_last_out, last_out)):
-                    m.d.sync += [pc.eq(pc + 1), fmode.eq(0)]
+                with m.If(Mux(qmode | amode, q_last, Mux(fmode, f_last_out, last_out))):
+                    m.d.sync += [pc.eq(pc + 1), fmode.eq(0), qmode.eq(0), amode.eq(0)]
                     m.next = "FETCH"
             with m.State("DONE"):
                 m.d.comb += self.done.eq(1)
@@ -600,10 +830,13 @@ class Accelerator(wiring.Component):
             fmode=fmode,
             pc=pc,
             # sequencer reads whose data is used, with their unwrapped addresses
-            act_read=Mux(fmode, f_issue, a_issue) & run,
-            act_raddr=Mux(fmode, f_aaddr, g_aaddr),
-            w_read=Mux(fmode, f_tap, w_issue) & run,
-            w_raddr=Mux(fmode, f_waddr, w_ptr),
+            act_read=Mux(amode, d_read, Mux(fmode, f_issue, a_issue) & run),
+            act_raddr=Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr)),
+            w_read=Mux(qmode | amode, q_pread, Mux(fmode, f_tap, w_issue) & run),
+            w_raddr=Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_waddr, w_ptr)),
+            act_write=rq_we,
+            act_waddr=rq_waddr,
+            qmode=qmode,
             acc_write=acc_wr.en,
             acc_waddr=Mux(fmode, fo_addr, o_addr),
             # memory write enables (host ports and streams included)

@@ -26,6 +26,29 @@ Word layout (bit ranges ``[lo, hi)``, little-endian field order; documented in
     [68, 88)    w_addr    first weight word (taps)
     [88, 108)   acc_addr  first accumulator word (drained rows)
 
+``REQUANT`` (the output stage, ``REQUANT_FIELDS``, issue 18)::
+
+    [8, 24)     m         rows per channel fold M (1..65535)
+    [24, 36)    folds     channel folds ceil(N / cols) (1..4095)
+    [36, 48)    zero      must be 0
+    [48, 68)    a_addr    first activation word written (int8 output)
+    [68, 88)    p_addr    first weight-memory word of the parameter blocks (PARAM_WORDS per fold)
+    [88, 108)   acc_addr  first accumulator word read
+    [108, 116)  lo        clamp low bound (int8, two's complement)
+    [116, 124)  hi        clamp high bound (int8, two's complement), lo <= hi
+    [124, 128)  reserved  must be 0
+
+``ADD`` (residual add, ``ADD_FIELDS``, issue 18)::
+
+    [8, 28)     n         activation words (1..2**20-1)
+    [28, 48)    b_addr    first word of input b
+    [48, 68)    a_addr    first word of input a
+    [68, 88)    p_addr    first weight word of the parameter block (PARAM_WORDS words)
+    [88, 108)   out_addr  first activation word written
+    [108, 116)  lo        clamp low bound (int8)
+    [116, 124)  hi        clamp high bound (int8), lo <= hi
+    [124, 128)  reserved  must be 0
+
 ``HALT`` has every field but ``op`` zero. An all-zero word is ``HALT``, so a program that runs
 off its end into cleared command memory stops.
 """
@@ -45,6 +68,14 @@ __all__ = [
     "Gemm",
     "Fuse",
     "FUSE_FIELDS",
+    "Requant",
+    "REQUANT_FIELDS",
+    "PARAM_WORDS",
+    "OUTSTAGE_LATENCY",
+    "RESADD_LATENCY",
+    "requant_subfolds",
+    "Add",
+    "ADD_FIELDS",
     "LAYOUTS",
     "encode",
     "decode",
@@ -88,6 +119,53 @@ FUSE_FIELDS: dict[str, tuple[int, int]] = {
 }
 assert [v for v in FUSE_FIELDS.values()] == [v for v in FIELDS.values()]
 
+#: the ``REQUANT`` command's fields
+REQUANT_FIELDS: dict[str, tuple[int, int]] = {
+    "op": (0, 4),
+    "flags": (4, 4),
+    "m": (8, 16),
+    "folds": (24, 12),
+    "zero": (36, 12),
+    "a_addr": (48, 20),
+    "p_addr": (68, 20),
+    "acc_addr": (88, 20),
+    "lo": (108, 8),
+    "hi": (116, 8),
+    "reserved": (124, 4),
+}
+
+#: the ``ADD`` command's fields
+ADD_FIELDS: dict[str, tuple[int, int]] = {
+    "op": (0, 4),
+    "flags": (4, 4),
+    "n": (8, 20),
+    "b_addr": (28, 20),
+    "a_addr": (48, 20),
+    "p_addr": (68, 20),
+    "out_addr": (88, 20),
+    "lo": (108, 8),
+    "hi": (116, 8),
+    "reserved": (124, 4),
+}
+
+#: weight-memory words of one ``REQUANT`` parameter block (one channel fold): words 0..3 hold
+#: byte ``j`` of each lane's float32 multiplier bits, words 4..7 byte ``j`` of its int32 bias
+#: (lane ``c`` = channel ``fold*cols + c``, in weight lane ``c``)
+PARAM_WORDS = 8
+
+#: cycles from an accumulator word entering the output stage (``hw.requant``) to its int8
+#: result (the stage's pipeline depth; ``sw.latency.rtl.requant_cycles`` uses it)
+OUTSTAGE_LATENCY = 6
+
+#: cycles from two activation words entering the residual adder (``hw.resadd``) to the result
+RESADD_LATENCY = 6
+
+
+def requant_subfolds(rows: int, cols: int) -> int:
+    """Activation words ``REQUANT`` writes per accumulator word: ``ceil(cols / rows)`` (an
+    activation word holds ``rows`` channels, an accumulator word ``cols``)."""
+    return -(-cols // rows)
+
 
 class Op(enum.IntEnum):
     """Opcodes (4 bits). Any other value is malformed: the sequencer raises ``error``."""
@@ -95,6 +173,8 @@ class Op(enum.IntEnum):
     HALT = 0  #: stop: raise ``done``, freeze the counters
     GEMM = 1  #: one whole WS GEMM, tiled and double-buffered by the sequencer
     FUSE = 2  #: FuSe 1-D folds (1xK lines) in the array's FuSe mode; needs ``ArrayConfig.fuse``
+    REQUANT = 3  #: output stage: accumulator words -> bias, requantize, clamp -> int8 activations
+    ADD = 4  #: residual add of two int8 activation ranges with float32 rescaling
 
 
 @dataclass(frozen=True)
@@ -182,13 +262,91 @@ class Fuse(Command):
         )
 
 
-_RECORDS: dict[Op, type[Command]] = {Op.HALT: Halt, Op.GEMM: Gemm, Op.FUSE: Fuse}
+@dataclass(frozen=True)
+class Requant(Command):
+    """Output stage over ``folds`` channel folds of ``m`` accumulator words each (the layout a
+    ``Gemm`` leaves: word ``acc_addr + f*m + i`` = row ``i``, channels ``f*cols ..``). With
+    ``S = requant_subfolds(rows, cols)``, for every fold ``f``, sub-fold ``s < S`` and row
+    ``i``, activation word ``a_addr + (f*S + s)*m + i`` gets, in lane ``r < rows``, channel
+    ``c = s*rows + r`` of the fold (0 if ``c >= cols``)::
+
+        clamp(sat8(rne(float32(float32(acc + bias[c]) * mult[c]))), lo, hi)
+
+    ``mult``/``bias`` come from the fold's parameter block, weight words
+    ``p_addr + f*PARAM_WORDS ..`` (see ``PARAM_WORDS``). So the output is the next ``Gemm``'s
+    activation layout (row fold ``f*S + s``); channel ``n`` of the layer sits in its input row
+    ``(n // cols)*S*rows + n % cols``.
+    """
+
+    op: Op = Op.REQUANT
+    m: int = 1
+    folds: int = 1
+    a_addr: int = 0
+    p_addr: int = 0
+    acc_addr: int = 0
+    lo: int = -128
+    hi: int = 127
+
+    def fields(self) -> dict[str, int]:
+        out = super().fields()
+        out["lo"] &= 0xFF  # two's complement in the word
+        out["hi"] &= 0xFF
+        return out
+
+    def extents(self, rows: int, cols: int) -> tuple[int, int, int]:
+        """Words used in the activation, weight and accumulator memories."""
+        return (
+            self.folds * requant_subfolds(rows, cols) * self.m,
+            self.folds * PARAM_WORDS,
+            self.folds * self.m,
+        )
+
+
+@dataclass(frozen=True)
+class Add(Command):
+    """Residual add over ``n`` activation words (``rows`` int8 lanes each): word
+    ``out_addr + i``, lane ``r`` =
+    ``clamp(sat8(rne(float32(float32(a*m_a) + float32(b*m_b)))), lo, hi)`` with ``a``, ``b``
+    lane ``r`` of words ``a_addr + i``, ``b_addr + i`` (``sw.ref.quant.add_requant``).
+    ``m_a``/``m_b`` are the float32 bits in weight lane 0 of the parameter block at ``p_addr``:
+    words 0..3 hold byte ``j`` of ``m_a``, words 4..7 byte ``j`` of ``m_b``. In place
+    (``out_addr == a_addr`` or ``b_addr``) is allowed: a word is written after it is read."""
+
+    op: Op = Op.ADD
+    n: int = 1
+    b_addr: int = 0
+    a_addr: int = 0
+    p_addr: int = 0
+    out_addr: int = 0
+    lo: int = -128
+    hi: int = 127
+
+    def fields(self) -> dict[str, int]:
+        out = super().fields()
+        out["lo"] &= 0xFF
+        out["hi"] &= 0xFF
+        return out
+
+    def extents(self, rows: int, cols: int) -> tuple[int, int, int]:
+        """Words used in the activation (written), weight and accumulator memories."""
+        return self.n, PARAM_WORDS, 0
+
+
+_RECORDS: dict[Op, type[Command]] = {
+    Op.HALT: Halt,
+    Op.GEMM: Gemm,
+    Op.FUSE: Fuse,
+    Op.REQUANT: Requant,
+    Op.ADD: Add,
+}
 
 #: opcode -> field layout of its word
 LAYOUTS: dict[Op, dict[str, tuple[int, int]]] = {
     Op.HALT: FIELDS,
     Op.GEMM: FIELDS,
     Op.FUSE: FUSE_FIELDS,
+    Op.REQUANT: REQUANT_FIELDS,
+    Op.ADD: ADD_FIELDS,
 }
 
 
@@ -220,14 +378,48 @@ def check_command(cmd: Command, cfg: Any | None = None) -> None:
             raise ValueError(f"{name}: array {cfg.name} has no FuSe mode (ArrayConfig.fuse=False)")
         if cfg is not None and cmd.k > cfg.max_kernel:
             raise ValueError(f"{name}.k={cmd.k} exceeds ArrayConfig.max_kernel={cfg.max_kernel}")
-    if isinstance(cmd, (Gemm, Fuse)):
-        for f in ("a_addr", "w_addr", "acc_addr"):
-            _check_field(name, f, getattr(cmd, f))
+    if isinstance(cmd, Add):
+        _check_field(name, "n", cmd.n, lo=1, layout=ADD_FIELDS)
+        for f in ("a_addr", "b_addr", "out_addr", "p_addr"):
+            _check_field(name, f, getattr(cmd, f), layout=ADD_FIELDS)
+        if cfg is not None:
+            for f, depth_name, words in (
+                ("a_addr", "act_depth", cmd.n),
+                ("b_addr", "act_depth", cmd.n),
+                ("out_addr", "act_depth", cmd.n),
+                ("p_addr", "weight_depth", PARAM_WORDS),
+            ):
+                base, depth = getattr(cmd, f), getattr(cfg, depth_name)
+                if base + words > depth:
+                    raise ValueError(
+                        f"{name}.{f}={base} + {words} words runs past the memory "
+                        f"(ArrayConfig.{depth_name}={depth})"
+                    )
+    if isinstance(cmd, (Requant, Add)):
+        for f in ("lo", "hi"):
+            v = getattr(cmd, f)
+            if isinstance(v, bool) or not isinstance(v, int) or not -128 <= v <= 127:
+                raise ValueError(f"{name}.{f}={v!r} is out of the int8 range -128..127")
+        if cmd.lo > cmd.hi:
+            raise ValueError(f"{name}.lo={cmd.lo} is above {name}.hi={cmd.hi}")
+        if cfg is not None and (cfg.act_width != 8 or cfg.weight_width < 8 or cfg.acc_width > 32):
+            raise ValueError(
+                f"{name}: the output stage needs ArrayConfig.act_width=8, weight_width >= 8 "
+                f"and acc_width <= 32, not {cfg.act_width}, {cfg.weight_width} and "
+                f"{cfg.acc_width}"
+            )
+    if isinstance(cmd, Requant):
+        for f in ("m", "folds"):
+            _check_field(name, f, getattr(cmd, f), lo=1, layout=REQUANT_FIELDS)
+    if isinstance(cmd, (Gemm, Fuse, Requant)):
+        waddr = "p_addr" if isinstance(cmd, Requant) else "w_addr"
+        for f in ("a_addr", waddr, "acc_addr"):
+            _check_field(name, f, getattr(cmd, f), layout=LAYOUTS[Op(cmd.op)])
         if cfg is not None:
             act, wgt, acc = cmd.extents(cfg.rows, cfg.cols)
             extents = (
                 ("a_addr", cmd.a_addr, act, "act_depth", cfg.act_depth),
-                ("w_addr", cmd.w_addr, wgt, "weight_depth", cfg.weight_depth),
+                (waddr, getattr(cmd, waddr), wgt, "weight_depth", cfg.weight_depth),
                 ("acc_addr", cmd.acc_addr, acc, "acc_depth", cfg.acc_depth),
             )
             for field, base, words, depth_name, depth in extents:
@@ -253,22 +445,25 @@ def decode(word: int) -> Command:
     """The record of a 128-bit word; ``ValueError`` for an unknown opcode or set reserved bits."""
     if isinstance(word, bool) or not isinstance(word, int) or not 0 <= word < (1 << WORD_BITS):
         raise ValueError(f"command word must be a {WORD_BITS}-bit unsigned integer, not {word!r}")
-    raw = {name: (word >> lo) & ((1 << w) - 1) for name, (lo, w) in FIELDS.items()}
+    opv = word & 0xF
     try:
-        op = Op(raw["op"])
+        op = Op(opv)
     except ValueError:
-        raise ValueError(f"command word {word:#x}: unknown opcode op={raw['op']}") from None
-    for name in ("flags", "reserved"):
-        if raw[name]:
-            raise ValueError(f"command word {word:#x}: {name} bits must be 0, not {raw[name]:#x}")
+        raise ValueError(f"command word {word:#x}: unknown opcode op={opv}") from None
     rec = _RECORDS[op]
     layout = LAYOUTS[op]
     raw = {name: (word >> lo) & ((1 << w) - 1) for name, (lo, w) in layout.items()}
+    for name in ("flags", "reserved"):
+        if raw[name]:
+            raise ValueError(f"command word {word:#x}: {name} bits must be 0, not {raw[name]:#x}")
     names = [f.name for f in fields(rec) if f.name != "op"]
     extra = [n for n in layout if n not in names and n not in ("op", "flags", "reserved")]
     for name in extra:
         if raw[name]:
             raise ValueError(f"command word {word:#x}: {op.name} must have {name}=0")
+    for name in ("lo", "hi"):
+        if name in names and raw[name] >= 128:
+            raw[name] -= 256
     cmd = rec(**{n: raw[n] for n in names})
     check_command(cmd)
     return cmd

@@ -287,3 +287,78 @@ def accel_layer_program_cycles(layer, rows: int, cols: int, hardware: str) -> in
     """``cnt_total`` of one traced layer run alone on the accelerator top (latency mode
     ``rtl``, ``sim.run_layer``): its commands (``accel_layer_cycles``) + ``HALT``."""
     return accel_layer_cycles(layer, rows, cols, hardware) + ACCEL_COMMAND_OVERHEAD
+
+
+# -- output stage (issue 18): REQUANT commands ------------------------------------------------
+
+
+def requant_cycles(M: int, N: int, rows: int, cols: int) -> int:
+    """RUN cycles of one ``REQUANT`` command over ``M`` rows of ``N`` channels
+    (``hw.isa.Requant``, ``hw.accel``):
+
+    ``F * (PARAM_WORDS + S * M) + OUTSTAGE_LATENCY + 1``, ``F = ceil(N / cols)`` channel
+    folds, ``S = ceil(cols / rows)`` activation words per accumulator word. Per fold the
+    sequencer reads the ``PARAM_WORDS`` (8) words of the fold's parameter block, one per cycle,
+    then issues one accumulator read per cycle (``S * M`` of them); the last read's data
+    enters the output stage one cycle later (memory latency) and leaves it
+    ``OUTSTAGE_LATENCY`` (5) cycles after that, in the cycle RUN ends with its write."""
+    from hw.isa import OUTSTAGE_LATENCY, PARAM_WORDS, requant_subfolds
+
+    _check_positive(M=M, N=N, rows=rows, cols=cols)
+    folds = ceil(N / cols)
+    return folds * (PARAM_WORDS + requant_subfolds(rows, cols) * M) + OUTSTAGE_LATENCY + 1
+
+
+def accel_requant_cycles(M: int, N: int, rows: int, cols: int) -> int:
+    """Cycles of one ``REQUANT`` command: FETCH + DECODE + ``requant_cycles``."""
+    return ACCEL_COMMAND_OVERHEAD + requant_cycles(M, N, rows, cols)
+
+
+def add_cycles(n: int) -> int:
+    """RUN cycles of one ``ADD`` command over ``n`` activation words (``hw.isa.Add``):
+    ``PARAM_WORDS + 2*n + RESADD_LATENCY + 1``. The sequencer reads the parameter block (8
+    words, one per cycle), then two activation words per output (``a``, then ``b``: one read
+    port); ``b``'s data enters the adder one cycle after its read, the result is written
+    ``RESADD_LATENCY`` (6) cycles later, in the last RUN cycle."""
+    from hw.isa import PARAM_WORDS, RESADD_LATENCY
+
+    _check_positive(n=n)
+    return PARAM_WORDS + 2 * n + RESADD_LATENCY + 1
+
+
+def accel_add_cycles(n: int) -> int:
+    """Cycles of one ``ADD`` command: FETCH + DECODE + ``add_cycles``."""
+    return ACCEL_COMMAND_OVERHEAD + add_cycles(n)
+
+
+def accel_command_cycles(cmd, rows: int, cols: int) -> int:
+    """Exact cycles of one ``hw.isa`` command record on the accelerator top (``HALT``: 2)."""
+    from hw.isa import Add, Fuse, Gemm, Halt, Requant
+
+    if isinstance(cmd, Halt):
+        return ACCEL_COMMAND_OVERHEAD
+    if isinstance(cmd, Gemm):
+        shape = (cmd.m, cmd.kfolds * rows, cmd.nfolds * cols)
+        return accel_gemm_cycles(*shape, rows, cols)
+    if isinstance(cmd, Fuse):
+        return accel_fuse_cycles(cmd.groups * rows, cmd.pfolds * cols, cmd.k, rows, cols)
+    if isinstance(cmd, Requant):
+        return accel_requant_cycles(cmd.m, cmd.folds * cols, rows, cols)
+    if isinstance(cmd, Add):
+        return accel_add_cycles(cmd.n)
+    raise ValueError(f"not an accelerator command record: {cmd!r}")
+
+
+def accel_commands_cycles(cmds, rows: int, cols: int) -> int:
+    """``cnt_total`` of a whole program (command records, ending in ``Halt``)."""
+    return sum(accel_command_cycles(c, rows, cols) for c in cmds)
+
+
+__all__ += [
+    "requant_cycles",
+    "accel_requant_cycles",
+    "add_cycles",
+    "accel_add_cycles",
+    "accel_command_cycles",
+    "accel_commands_cycles",
+]
