@@ -18,7 +18,7 @@ from sw.latency.rtl import (
 from sw.ref import gemm_ref
 from tests.conftest import sim_params
 
-DEPTHS = dict(act_depth=2048, weight_depth=512, acc_depth=1024, cmd_depth=32)  # shared builds
+DEPTHS = dict(act_depth=2048, weight_depth=1024, acc_depth=1024, cmd_depth=32)  # shared builds
 ARRAYS = [(1, 1), (2, 2), (3, 5), (6, 3), (4, 4)]
 
 

@@ -15,7 +15,7 @@ from sw.latency import model_latency
 from sw.latency.rtl import ACCEL_COMMAND_OVERHEAD
 
 #: the accelerator builds of tests/sim/test_accel_rtl.py (same depths, 6x3) are reused
-DEPTHS = dict(act_depth=2048, weight_depth=512, acc_depth=1024, cmd_depth=32)
+DEPTHS = dict(act_depth=2048, weight_depth=1024, acc_depth=1024, cmd_depth=32)
 
 
 def _net() -> nn.Sequential:
