@@ -235,7 +235,9 @@ def accel_tb_top(
     lines += [f"  reg {n}_q = 1'b{int(n == 'rst')};" for n in ACCEL_TB_REGISTERED]
     regs = " ".join(f"{n}_q <= {n};" for n in ACCEL_TB_REGISTERED)
     lines.append(f"  always @(posedge clk) begin {regs} end")
-    conns = [f".{n}({n}_q)" if n in ACCEL_TB_REGISTERED else f".{n}({n})" for *_, n in all_ports]
+    conns = [
+        f".{n}({n}_q)" if n in ACCEL_TB_REGISTERED else f".{n}({n})" for *_, n in all_ports
+    ]
     lines.append(f"  {top} dut({', '.join(conns)});")
     for mem, fname in ACCEL_LOAD_FILES.items():
         ref = accel_mem_ref(mem, cycle_based)
