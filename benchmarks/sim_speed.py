@@ -126,7 +126,7 @@ def accel_part(runs: list[str], repeat: int, cold: bool, bulk: bool) -> None:
             shutil.rmtree(BUILD_ROOT / "harness" / cfg.accel_name, ignore_errors=True)
         info = build(cfg, sim, design="accel")
         items, refs = layer_items(np.random.default_rng(n))
-        prog = compile_layers(items, cfg, "auto")
+        prog = compile_layers(items, cfg, "fuse")  # the documented workload (no packing)
         # the four layers three times back to back (same outputs: row fold 0 overwrites)
         assert prog.words[-1] == isa.encode(isa.Halt())
         prog.words = prog.words[:-1] * LAYER_PASSES + prog.words[-1:]
