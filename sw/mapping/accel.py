@@ -485,7 +485,8 @@ def compile_layers(
     items: list[tuple[LayerSpec, np.ndarray]], cfg: ArrayConfig, depthwise: str = "auto"
 ) -> AccelProgram:
     """Compile layers ``[(spec, input), ...]`` back to back into one program; the result's
-    ``layers`` (``LayerPlan``) and ``layer_outputs`` give each layer's output.
+    ``layers`` (``LayerPlan``) and ``layer_outputs`` give each layer's output. An item may be
+    ``(spec, input, depthwise)`` to override ``depthwise`` for that layer.
 
     ``depthwise``: ``"auto"`` (FuSe for 1xK/Kx1 when the array has it, plain or packed by
     the cycle model, else baseline), ``"fuse"`` (require FuSe, one line per array row),
@@ -495,7 +496,12 @@ def compile_layers(
             f"depthwise mapping must be one of {DEPTHWISE_MAPPINGS}, not {depthwise!r}"
         )
     b = ProgramBuilder(cfg)
-    plans = [_add_layer(b, spec, x, depthwise) for spec, x in items]
+    plans = []
+    for spec, x, *rest in items:  # an item may carry its own depthwise mapping
+        dw = rest[0] if rest else depthwise
+        if dw not in DEPTHWISE_MAPPINGS:
+            raise ValueError(f"depthwise mapping must be one of {DEPTHWISE_MAPPINGS}, not {dw!r}")
+        plans.append(_add_layer(b, spec, x, dw))
     prog = b.build()
     prog.layers = plans
     return prog
