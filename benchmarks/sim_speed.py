@@ -99,7 +99,7 @@ def layer_items(rng: np.random.Generator) -> tuple[list, list[np.ndarray]]:
         (LayerSpec(w1, name="pw32"), x1),
         (LayerSpec(w2, padding=(1, 1), name="conv3x3"), x2),
         (LayerSpec(w3, padding=(1, 1), groups=16, name="dw3x3"), x3),
-        (LayerSpec(w4, padding=(0, 3), groups=32, name="fuse1x7"), x4),
+        (LayerSpec(w4, padding=(0, 3), groups=32, name="fuse1x7"), x4, "fuse"),  # no packing
     ]
     refs = [
         conv2d_ref(x1, w1),

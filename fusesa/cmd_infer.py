@@ -31,9 +31,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sim", choices=("verilator", "icarus"), default="verilator")
     p.add_argument(
         "--depthwise",
-        choices=("auto", "fuse", "baseline"),
+        choices=("auto", "fuse", "fuse-packed", "baseline"),
         default="auto",
-        help="depthwise mapping (auto: FuSe for 1xK/Kx1, per-channel GEMMs otherwise)",
+        help="depthwise mapping (auto: FuSe for 1xK/Kx1, with line packing where the cycle "
+        "model says it is faster; per-channel GEMMs otherwise)",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="images per inference (default 1): every layer runs over the whole batch; the "
+        "report gives latency (cycles of the batch) and throughput (images per cycle)",
     )
     src = p.add_mutually_exclusive_group()
     src.add_argument(
@@ -186,13 +194,16 @@ def _float_model(args, variant: str):
 
 
 def _input(args):
+    """``[batch, 3, R, R]``: the image repeated ``--batch`` times, or ``--batch`` random images."""
     import torch
 
     if args.image is not None:
-        return load_image(args.image, args.resolution), str(args.image)
+        x = load_image(args.image, args.resolution)
+        return x.repeat(args.batch, 1, 1, 1), str(args.image)
     seed = 0 if args.seed is None else args.seed
     g = torch.Generator().manual_seed(10_000 + seed)
-    return torch.randn(1, 3, args.resolution, args.resolution, generator=g), f"N(0,1) seed {seed}"
+    x = torch.randn(args.batch, 3, args.resolution, args.resolution, generator=g)
+    return x, f"N(0,1) seed {seed}"
 
 
 def _quantized(args, model, x):
@@ -260,7 +271,9 @@ def _run_one(args, cfg, qnet, x_q, label: str, depthwise: str):
     return res
 
 
-def _summary(res, clocks) -> dict:
+def _summary(res, clocks, batch: int = 1) -> dict:
+    from fusesa.cmd_latency import throughput_fields
+
     s = res.seconds
     sim_cycles_per_s = res.cycles / s["run"] if s.get("run") else 0.0
     print(
@@ -275,11 +288,17 @@ def _summary(res, clocks) -> dict:
         f"run {s['run']:.1f} s = {sim_cycles_per_s / 1e3:.0f} k cycles/s, read-back "
         f"{s['read']:.1f} s, check {s['check']:.1f} s)"
     )
-    out = {}
+    out = {"batch": batch, **throughput_fields(res.cycles, batch)}
+    if batch > 1:
+        print(
+            f"batch of {batch}: latency {res.cycles} cycles (every image is done at the end), "
+            f"throughput {batch / res.cycles:.4g} images/cycle ({res.cycles / batch:.1f} cycles "
+            "per image)"
+        )
     if clocks is not None:
         us = clocks.time_us(res.cycles, "FuSe")
         print(f"time per inference: {us:.1f} us at {clocks.mhz('FuSe'):g} MHz ({clocks.source})")
-        out = {
+        out |= {
             "fuse_mhz": clocks.mhz("FuSe"),
             "time_us": round(us, 4),
             "clock_source": clocks.source,
@@ -301,6 +320,8 @@ def _run(args: argparse.Namespace) -> int:
     clocks = clocks_from_args(args, rows, cols)
     if args.resolution < 1:
         raise ValueError(f"--resolution must be positive, not {args.resolution}")
+    if args.batch < 1:
+        raise ValueError(f"--batch must be positive, not {args.batch}")
     if args.qnet is None and args.checkpoint is None and args.net is None:
         raise ValueError("give --net NETWORK, --checkpoint FILE or --qnet FILE")
     if args.compare and (args.qnet is not None or args.checkpoint is not None):
@@ -319,12 +340,12 @@ def _run(args: argparse.Namespace) -> int:
         x, src = _input(args)
         qnet = _quantized(args, model, x)
     # one build per array: every memory at the command set's full range (memories="shared")
-    cfg = memory_config(qnet, ArrayConfig(rows, cols), args.depthwise)
+    cfg = memory_config(qnet, ArrayConfig(rows, cols), args.depthwise, batch=args.batch)
     runs = [(qnet, model, label, args.depthwise)]
     if args.compare:
         bmodel, blabel = _float_model(args, "base")
         bq = _quantized(args, bmodel, x)
-        memory_config(bq, cfg, "auto")  # the baseline fits too (ValueError naming the layer)
+        memory_config(bq, cfg, "auto", batch=args.batch)  # the baseline fits too (ValueError naming the layer)
         runs.insert(0, (bq, bmodel, blabel, "auto"))
     t_quant = time.perf_counter() - t0
     print(
@@ -342,7 +363,7 @@ def _run(args: argparse.Namespace) -> int:
         xq = q.quantize_input(x)
         res = _run_one(args, cfg, q, xq, lab, dw)
         entry = {"network": lab, **res.to_dict()}
-        entry.update(_summary(res, clocks))
+        entry.update(_summary(res, clocks, args.batch))
         entry["top5"] = _top5_report(q, m, x, res)
         report["runs"].append(entry)
         results.append((res, m))

@@ -20,6 +20,8 @@ NETWORKS = (
 VARIANTS = ("base", "full", "half", "full_hybrid", "half_hybrid")
 #: latency modes (``sw.latency.MODES``): ``rtl`` = the accelerator top, ``rtl-array`` = bare array
 MODES = ("paper", "scalesim", "rtl", "rtl-array")
+#: depthwise mappings (``sw.latency.rtl.DEPTHWISE_MAPPINGS``; a test keeps them in sync)
+DEPTHWISE = ("auto", "fuse", "fuse-packed", "baseline")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,6 +40,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("Systolic", "FuSe"),
         default=None,
         help="array type (default: Systolic for base, FuSe for FuSe variants)",
+    )
+    p.add_argument(
+        "--depthwise",
+        choices=DEPTHWISE,
+        default="auto",
+        help="depthwise mapping, modes rtl/rtl-array (auto: FuSe line packing where it is "
+        "faster; fuse: one line per array row, the mapping before line packing)",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="images per inference (every layer runs over the whole batch); prints latency "
+        "(cycles of the batch) and throughput (images per cycle) separately",
     )
     p.add_argument("--per-layer", action="store_true", help="print the per-layer breakdown")
     p.add_argument("--csv", type=Path, default=None, help="write per-layer records as CSV")
@@ -106,7 +122,9 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError("give --net NETWORK or --checkpoint FILE")
     else:
         net, variant = args.net, canonical_variant(args.variant)
-        rep = zoo_latency(net, variant, arr_x, arr_y, args.hardware, args.mode)
+        rep = zoo_latency(
+            net, variant, arr_x, arr_y, args.hardware, args.mode, args.depthwise, args.batch
+        )
     if args.per_layer:
         print(
             f"{'layer':44s} {'kind':10s} {'input NxCxHxW':>18s} {'k':>5s} {'s':>3s} "
@@ -122,20 +140,40 @@ def _run(args: argparse.Namespace) -> int:
     for kind, cycles in sorted(rep.by_kind().items(), key=lambda kv: -kv[1]):
         print(f"  {kind:10s} {cycles:12d} cycles ({100 * cycles / rep.total:5.1f} %)")
     head = f"{net} {variant} on {arr_x}x{arr_y} {rep.hardware} ({args.mode} mode): "
+    extra: dict | None = None
+    if args.batch != 1 or args.depthwise != "auto":
+        extra = {"batch": args.batch, "depthwise": args.depthwise}
+        extra.update(throughput_fields(rep.total, args.batch))
+    if args.batch != 1:
+        print(
+            f"batch of {args.batch}: latency {rep.total} cycles (every image of the batch is "
+            f"done at the end), throughput {args.batch / rep.total:.4g} images/cycle "
+            f"({rep.total / args.batch:.1f} cycles per image)"
+        )
     if clocks is None:
         print(f"{head}{rep.total} cycles")
-        extra = None
+        if not args.checkpoint and (variant, rep.hardware) != ("base", "Systolic"):
+            base = zoo_latency(
+                net, "base", arr_x, arr_y, "Systolic", args.mode, batch=args.batch
+            ).total
+            print(
+                f"{net} base on {arr_x}x{arr_y} Systolic ({args.mode} mode): {base} cycles; "
+                f"speedup {base / rep.total:.3f}x in cycles"
+            )
+            extra = {**(extra or {}), "base_cycles": base, "speedup": round(base / rep.total, 5)}
     else:
         mhz = clocks.mhz(rep.hardware)
         print(
             f"{head}{rep.total} cycles = {clocks.time_us(rep.total, rep.hardware):.1f} us at {mhz:g} MHz"
         )
-        extra = {"clock_source": clocks.source}
+        extra = {**(extra or {}), "clock_source": clocks.source}
         # the zoo baseline is at the zoo's resolution: no like-for-like base for a checkpoint
         base = (
             None
             if args.checkpoint
-            else zoo_latency(net, "base", arr_x, arr_y, "Systolic", args.mode).total
+            else zoo_latency(
+                net, "base", arr_x, arr_y, "Systolic", args.mode, batch=args.batch
+            ).total
         )
         if base is None:
             extra |= {
@@ -164,6 +202,16 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def throughput_fields(cycles: int, batch: int) -> dict[str, object]:
+    """Latency and throughput of a batch that takes ``cycles``: every image is done at the
+    end, so the latency is ``cycles`` and the throughput ``batch / cycles`` images/cycle."""
+    return {
+        "latency_cycles": cycles,
+        "images_per_cycle": batch / cycles if cycles else 0.0,
+        "cycles_per_image": cycles / batch,
+    }
+
+
 def _checkpoint_latency(args: argparse.Namespace, arr_x: int, arr_y: int):
     import torch
 
@@ -175,7 +223,7 @@ def _checkpoint_latency(args: argparse.Namespace, arr_x: int, arr_y: int):
     meta = model.train_meta
     res = int(meta["resolution"])
     hardware = args.hardware or default_hardware(meta["variant"])
-    x = torch.zeros(1, 3, res, res)
-    rep = model_latency(model, x, arr_x, arr_y, hardware, args.mode)
+    x = torch.zeros(args.batch, 3, res, res)
+    rep = model_latency(model, x, arr_x, arr_y, hardware, args.mode, args.depthwise)
     label = f"{meta['network']} x{meta['width_mult']:g} at {res}x{res} ({args.checkpoint})"
     return rep, label, meta["variant"]

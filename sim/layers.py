@@ -56,7 +56,9 @@ import numpy as np
 from hw.config import ArrayConfig
 from sim.fuse import check_fuse_config, rtl_fuse
 from sim.gemm import check_int_range, rtl_gemms
+from sw.latency.rtl import fuse_conv_mapping
 from sw.mapping.accel import (
+    DEPTHWISE_MAPPINGS,
     LayerSpec,
     check_memory_policy,
     compile_layers,
@@ -64,6 +66,7 @@ from sw.mapping.accel import (
     unbounded,
 )
 from sw.mapping.fuse import depthwise_lines, lines_to_output
+from sw.mapping.pack import pack_depthwise, unpack_depthwise
 from sw.ref.conv import im2col
 
 __all__ = ["LayerResult", "run_layer", "run_layers", "BACKENDS"]
@@ -74,7 +77,7 @@ class LayerResult:
     output: np.ndarray  # int64, shaped like torch's output
     cycles: int  # measured RTL cycles (accel: cnt_total of the layer's program)
     jobs: int  # how many commands / array jobs (GEMMs or FuSe programs) the layer became
-    mapping: str  # "gemm", "depthwise-baseline" or "fuse"
+    mapping: str  # "gemm", "depthwise-baseline", "fuse" or "fuse-packed"
     busy: int | None = None  # accel: cnt_busy (cycles an activation row entered the array)
     stall: int | None = None  # accel: cnt_stall
     config: ArrayConfig | None = None  # the configuration that ran (accel: its memory depths)
@@ -90,7 +93,6 @@ def _bias(layer, name: str, cfg: ArrayConfig) -> np.ndarray | None:
     return check_int_range(f"{name}.bias", _to_numpy(layer.bias), cfg.acc_width)
 
 
-DEPTHWISE_MAPPINGS = ("auto", "fuse", "baseline")
 BACKENDS = ("accel", "array")
 
 
@@ -162,8 +164,11 @@ def run_layer(
 ) -> LayerResult:
     """Run ``layer(x)`` on the RTL of ``cfg``; see the module docstring for what is supported.
 
-    ``depthwise``: ``"auto"`` (FuSe mode for 1xK/Kx1 when the array has it, else baseline),
-    ``"fuse"`` (require FuSe mode) or ``"baseline"`` (per-channel GEMMs).
+    ``depthwise``: ``"auto"`` (FuSe mode for 1xK/Kx1 when the array has it, plain or with
+    line packing, whichever ``sw.latency.rtl.fuse_conv_mapping`` says is faster; else
+    baseline), ``"fuse"`` (require FuSe mode, one line per array row), ``"fuse-packed"``
+    (require FuSe mode, line packing, ``sw.mapping.pack``) or ``"baseline"`` (per-channel
+    GEMMs).
     ``backend``: ``"accel"`` (the default: one program on the accelerator top, cycles from its
     ``cnt_total`` counter) or ``"array"`` (bare array, per-cycle schedule from Python).
     ``memories``: ``"shared"`` (one build per array), ``"fit"`` or ``"given"`` (module docstring).
@@ -248,12 +253,17 @@ def _run_array(
         res = rtl_gemms([(cols, w.reshape(w.shape[0], -1).T)], cfg, simulator)[0]
         out = res.output.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2)
         cycles, jobs, mapping = res.cycles, 1, "gemm"
-    elif _use_fuse_shape((kh, kw), spec.name, cfg, depthwise):
+    elif (mapping := _fuse_mapping(spec, xs, cfg, depthwise)) == "fuse-packed":
+        pieces, taps, pk, out_shape, transposed = pack_depthwise(xs, w, stride, padding, cfg.cols)
+        res = rtl_fuse(pieces, taps, cfg, simulator)
+        out = unpack_depthwise(res.output, pk, out_shape, transposed)
+        cycles, jobs = res.cycles, 1
+    elif mapping == "fuse":
         lines, taps, out_shape, transposed = depthwise_lines(xs, w, stride, padding)
         res = rtl_fuse(lines, taps, cfg, simulator)
         along = stride[0] if transposed else stride[1]
         out = lines_to_output(res.output, along, out_shape, transposed)
-        cycles, jobs, mapping = res.cycles, 1, "fuse"
+        cycles, jobs = res.cycles, 1
     else:
         pairs = []
         for c in range(groups):
@@ -267,6 +277,19 @@ def _run_array(
     return LayerResult(np.ascontiguousarray(out), cycles, jobs, mapping, config=cfg)
 
 
+def _fuse_mapping(spec: LayerSpec, xs: np.ndarray, cfg: ArrayConfig, depthwise: str) -> str:
+    """``fuse``, ``fuse-packed`` or ``depthwise-baseline``: what ``compile_layers`` chooses
+    (the bare array runs the same mapping as the accelerator)."""
+    if not _use_fuse_shape(spec.weight.shape[2:], spec.name, cfg, depthwise):
+        return "depthwise-baseline"
+    if depthwise in ("fuse", "fuse-packed"):
+        return depthwise
+    n, c, h, w = xs.shape
+    return fuse_conv_mapping(
+        n, c, h, w, tuple(spec.weight.shape[2:]), spec.stride, spec.padding, cfg.rows, cfg.cols
+    )
+
+
 def _use_fuse(layer, cfg: ArrayConfig, depthwise: str) -> bool:
     return _use_fuse_shape(tuple(layer.kernel_size), repr(layer), cfg, depthwise)
 
@@ -276,7 +299,7 @@ def _use_fuse_shape(kernel, what: str, cfg: ArrayConfig, depthwise: str) -> bool
     one_d = kh == 1 or kw == 1
     if depthwise == "baseline":
         return False
-    if depthwise == "fuse":
+    if depthwise in ("fuse", "fuse-packed"):
         if not one_d:
             raise ValueError(f"{what}: FuSe mode runs 1xK or Kx1 depthwise kernels, not {kh}x{kw}")
         check_fuse_config(cfg, max(kh, kw), what)

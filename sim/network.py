@@ -42,6 +42,9 @@ from sw.latency.rtl import (
     accel_depthwise_baseline_cycles,
     accel_fuse_conv_cycles,
     accel_gemm_cycles,
+    accel_packed_fuse_conv_cycles,
+    fuse_conv_mapping,
+    packed_fuse_commands,
 )
 from sw.mapping.accel import (
     DEPTHWISE_MAPPINGS,
@@ -87,9 +90,13 @@ def _is_linear(layer) -> bool:
     return layer.kind.value == "linear"
 
 
-def layer_mapping(layer, cfg: ArrayConfig, depthwise: str = "auto") -> str:
-    """How ``compile_layers`` runs a conv/linear record: ``gemm``, ``fuse`` or
-    ``depthwise-baseline`` (``ValueError`` for a layer the accelerator cannot run)."""
+def layer_mapping(
+    layer, cfg: ArrayConfig, depthwise: str = "auto", in_shape=None, batch: int = 1
+) -> str:
+    """How ``compile_layers`` runs a conv/linear record: ``gemm``, ``fuse``, ``fuse-packed``
+    or ``depthwise-baseline`` (``ValueError`` for a layer the accelerator cannot run). Without
+    ``in_shape`` (``(C, H, W)``) a 1-D layer under ``auto`` reads ``fuse`` (FuSe mode; whether
+    packed depends on the shape, ``sw.latency.rtl.fuse_conv_mapping``)."""
     if depthwise not in DEPTHWISE_MAPPINGS:
         raise ValueError(
             f"depthwise mapping must be one of {DEPTHWISE_MAPPINGS}, not {depthwise!r}"
@@ -106,7 +113,7 @@ def layer_mapping(layer, cfg: ArrayConfig, depthwise: str = "auto") -> str:
     k = max(layer.kernel)
     if depthwise == "baseline":
         return "depthwise-baseline"
-    if depthwise == "fuse":
+    if depthwise in ("fuse", "fuse-packed"):
         if not one_d:
             raise ValueError(
                 f"layer {layer.name}: FuSe mode runs 1xK / Kx1 kernels, not {layer.kernel}"
@@ -116,13 +123,19 @@ def layer_mapping(layer, cfg: ArrayConfig, depthwise: str = "auto") -> str:
                 f"layer {layer.name}: array {cfg.name} cannot run a {layer.kernel} kernel in FuSe "
                 f"mode (fuse={cfg.fuse}, max_kernel={cfg.max_kernel})"
             )
+        return depthwise
+    if not (one_d and cfg.fuse and k <= cfg.max_kernel):
+        return "depthwise-baseline"
+    if in_shape is None:
         return "fuse"
-    return "fuse" if one_d and cfg.fuse and k <= cfg.max_kernel else "depthwise-baseline"
+    c, h, w = in_shape
+    geom = (batch, c, h, w, tuple(layer.kernel), tuple(layer.stride), tuple(layer.padding))
+    return fuse_conv_mapping(*geom, cfg.rows, cfg.cols)
 
 
 def layer_commands(layer, in_shape: tuple[int, ...], batch: int, cfg: ArrayConfig, depthwise: str):
     """The accelerator commands (``hw.isa``, addresses 0) of one layer, from shapes only."""
-    mapping = layer_mapping(layer, cfg, depthwise)
+    mapping = layer_mapping(layer, cfg, depthwise, in_shape, batch)
     if _is_linear(layer):
         out_f, in_f = layer.weight.shape
         return [gemm_command(batch, in_f, out_f, cfg)]
@@ -135,6 +148,9 @@ def layer_commands(layer, in_shape: tuple[int, ...], batch: int, cfg: ArrayConfi
         return [gemm_command(batch * ho * wo, kh * kw, 1, cfg)] * c
     _, h, w = in_shape
     (sh, sw), (ph, pw) = layer.stride, layer.padding
+    if mapping == "fuse-packed":
+        geom = (batch, c, h, w, (kh, kw), (sh, sw), (ph, pw), cfg.rows, cfg.cols)
+        return [fuse_command(L, J, K, cfg) for L, J, K in packed_fuse_commands(*geom)]
     if kh == 1:  # 1xK: lines are every sh-th padded row
         lines, positions, k = batch * c * ((h + 2 * ph - 1) // sh + 1), w + 2 * pw - kw + 1, kw
     else:  # Kx1: lines are every sw-th padded column
@@ -233,6 +249,8 @@ def layer_model_cycles(
             body = accel_gemm_cycles(batch * ho * wo, c * kh * kw, layer.out_channels, R, C)
         elif mapping == "fuse":
             body = accel_fuse_conv_cycles(*geom)
+        elif mapping == "fuse-packed":
+            body = accel_packed_fuse_conv_cycles(*geom)
         else:
             body = accel_depthwise_baseline_cycles(*geom)
     return body + ACCEL_COMMAND_OVERHEAD

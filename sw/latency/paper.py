@@ -144,18 +144,30 @@ def _padded(conv: nn.Conv2d, h: int, w: int) -> tuple[int, int]:
 
 
 def layer_cycles(
-    layer: LayerLatency, arr_x: int, arr_y: int, hardware: str, mode: str = "paper"
+    layer: LayerLatency,
+    arr_x: int,
+    arr_y: int,
+    hardware: str,
+    mode: str = "paper",
+    depthwise: str = "auto",
 ) -> int:
     """Cycles of one traced layer call (its ``cycles`` field is ignored) on an
-    ``arr_x x arr_y`` array of type ``hardware`` in latency ``mode``."""
+    ``arr_x x arr_y`` array of type ``hardware`` in latency ``mode``. ``depthwise`` (modes
+    ``rtl`` / ``rtl-array`` only): the depthwise mapping, ``sw.latency.rtl.DEPTHWISE_MAPPINGS``
+    (``auto`` packs FuSe lines where that is faster; ``fuse`` is the one-line-per-row mapping)."""
     if mode == "rtl":
         from sw.latency.rtl import accel_layer_program_cycles
 
-        return accel_layer_program_cycles(layer, arr_x, arr_y, hardware)
+        return accel_layer_program_cycles(layer, arr_x, arr_y, hardware, depthwise)
     if mode == "rtl-array":
         from sw.latency.rtl import rtl_layer_cycles
 
-        return rtl_layer_cycles(layer, arr_x, arr_y, hardware)
+        return rtl_layer_cycles(layer, arr_x, arr_y, hardware, depthwise)
+    if depthwise != "auto":
+        raise ValueError(
+            f"depthwise mapping {depthwise!r} applies to latency modes rtl and rtl-array, "
+            f"not {mode!r}"
+        )
     if mode == "paper":
         gemm: Callable[..., int] = gemm_cycles
     else:
@@ -235,15 +247,19 @@ def cost_layers(
     arr_y: int = 64,
     hardware: str = "Systolic",
     mode: str = "paper",
+    depthwise: str = "auto",
 ) -> LatencyReport:
     """Cost traced layers on one array: total and per-layer records with cycles and shares.
-    Tracing once and costing many arrays is how ``fusesa sweep`` stays fast."""
+    Tracing once and costing many arrays is how ``fusesa sweep`` stays fast. ``depthwise``:
+    see ``layer_cycles``."""
     _check_array(arr_x, arr_y)
     if hardware not in HARDWARE:
         raise ValueError(f"Hardware must be one of {HARDWARE}, not {hardware!r}")
     if mode not in MODES:
         raise ValueError(f"Latency mode must be one of {MODES}, not {mode!r}")
-    costed = [replace(r, cycles=layer_cycles(r, arr_x, arr_y, hardware, mode)) for r in layers]
+    costed = [
+        replace(r, cycles=layer_cycles(r, arr_x, arr_y, hardware, mode, depthwise)) for r in layers
+    ]
     total, costed = with_shares(costed)
     return LatencyReport(total, costed, arr_x, arr_y, hardware, mode)
 
@@ -255,6 +271,7 @@ def model_latency(
     arr_y: int = 64,
     hardware: str = "Systolic",
     mode: str = "paper",
+    depthwise: str = "auto",
 ) -> LatencyReport:
     """Run ``model`` once on ``x`` (default: a 1x3x224x224 zero image) and cost every
     ``nn.Conv2d`` / ``nn.Linear`` call on an ``arr_x x arr_y`` array of type ``hardware``
@@ -264,7 +281,7 @@ def model_latency(
         raise ValueError(f"Hardware must be one of {HARDWARE}, not {hardware!r}")
     if mode not in MODES:
         raise ValueError(f"Latency mode must be one of {MODES}, not {mode!r}")
-    return cost_layers(trace_layers(model, x), arr_x, arr_y, hardware, mode)
+    return cost_layers(trace_layers(model, x), arr_x, arr_y, hardware, mode, depthwise)
 
 
 def getModelLatency(

@@ -68,6 +68,19 @@ commands + ``HALT``, ``ACCEL_COMMAND_OVERHEAD`` cycles):
 - depthwise baseline: ``Ch * accel_gemm_cycles(N*Ho*Wo, kh*kw, 1)`` (one command per channel);
 - depthwise 1xK / Kx1 in FuSe mode: ``accel_fuse_cycles(L, J, K)`` (``accel_fuse_conv_cycles``).
 
+Line packing (issue 22, ``sw.mapping.pack``): the lines of one channel share array rows; the
+layer becomes ``FUSE`` command(s) over ``Ch * P`` pieces of ``C`` positions (``P`` pieces
+per channel from ``sw.mapping.pack.packing_of_conv``), at most ``MAX_GROUPS * R`` pieces (whole
+channels) per command. Nothing else changes, so the same formula counts it::
+
+    packed_fuse_conv_cycles       = fuse_cycles(Ch * P, C, K, R, C)          (bare array)
+    accel_packed_fuse_conv_cycles = sum over the commands of accel_fuse_cycles(L_i, C, K, R, C)
+
+``fuse_conv_mapping`` picks a 1-D layer's mapping for ``depthwise="auto"``: ``fuse-packed``
+if its accelerator cycles are strictly lower than the plain ``fuse`` mapping's (and its
+activation words fit the ISA's ``2**20``), else ``fuse``. Packing never needs more folds than
+the plain mapping (``sw.mapping.pack``), so ``auto`` is never slower than ``fuse``.
+
 A layer run alone (``sim.run_layer``, latency mode ``rtl``) is one program: its commands plus
 ``HALT`` (``accel_layer_program_cycles = accel_layer_cycles + 2``).
 
@@ -79,6 +92,7 @@ from __future__ import annotations
 
 from math import ceil
 
+from sw.mapping.pack import command_channels, packing_of_conv
 from sw.ref.conv import conv_out_size
 
 __all__ = [
@@ -100,7 +114,20 @@ __all__ = [
     "accel_depthwise_baseline_cycles",
     "accel_layer_cycles",
     "accel_layer_program_cycles",
+    "DEPTHWISE_MAPPINGS",
+    "packed_fuse_commands",
+    "packed_fuse_conv_cycles",
+    "accel_packed_fuse_conv_cycles",
+    "fuse_conv_mapping",
+    "layer_depthwise_mapping",
 ]
+
+#: depthwise mappings a caller may ask for: ``auto`` (the cheapest FuSe mapping for 1xK / Kx1
+#: kernels the array runs, per-channel GEMMs otherwise), ``fuse`` (one line per array row),
+#: ``fuse-packed`` (line packing), ``baseline`` (per-channel GEMMs, SPEC 3.4)
+DEPTHWISE_MAPPINGS = ("auto", "fuse", "fuse-packed", "baseline")
+#: the deepest memory ``hw.isa``'s 20-bit address fields reach
+_MAX_WORDS = 1 << 20
 
 #: cycles every accelerator command spends in FETCH + DECODE (``hw.accel``)
 ACCEL_COMMAND_OVERHEAD = 2
@@ -212,21 +239,48 @@ def depthwise_baseline_cycles(
     return ch * gemm_cycles(n * ho * wo, kh * kw, 1, rows, cols)
 
 
-def rtl_layer_cycles(layer, rows: int, cols: int, hardware: str) -> int:
+def _traced_conv(layer):
+    """``(n, c, h, w, kernel, stride, padding)`` of a traced conv record (symmetric padding
+    recovered from ``padded_hw``)."""
+    n, c, h, w = layer.in_shape
+    hp, wp = layer.padded_hw
+    return n, c, h, w, layer.kernel, layer.stride, ((hp - h) // 2, (wp - w) // 2)
+
+
+def layer_depthwise_mapping(layer, rows: int, cols: int, hardware: str, depthwise: str = "auto"):
+    """How a traced layer runs: ``gemm``, ``depthwise-baseline``, ``fuse`` or ``fuse-packed``
+    (1xK / Kx1 depthwise on ``'FuSe'``: ``fuse_conv_mapping``; on ``'Systolic'`` baseline)."""
+    if depthwise not in DEPTHWISE_MAPPINGS:
+        raise ValueError(
+            f"depthwise mapping must be one of {DEPTHWISE_MAPPINGS}, not {depthwise!r}"
+        )
+    kind = layer.kind
+    if kind in ("conv", "pointwise", "linear"):
+        return "gemm"
+    if kind in ("fuse_row", "fuse_col") and hardware == "FuSe" and depthwise != "baseline":
+        return fuse_conv_mapping(*_traced_conv(layer), rows, cols, depthwise)
+    return "depthwise-baseline"
+
+
+def rtl_layer_cycles(layer, rows: int, cols: int, hardware: str, depthwise: str = "auto") -> int:
     """RTL-model cycles of one traced layer (``sw.latency.records.LayerLatency``) on our array:
     GEMM layers as WS GEMMs, KxK depthwise (and 1-D depthwise on ``'Systolic'``) as the
-    per-channel baseline, 1xK / Kx1 depthwise on ``'FuSe'`` in FuSe mode. Layers run one
-    after the other, each with its own fill and drain."""
+    per-channel baseline, 1xK / Kx1 depthwise on ``'FuSe'`` in FuSe mode (plain or packed,
+    ``layer_depthwise_mapping``). Layers run one after the other, each with its own fill and
+    drain."""
     n, c, _, _ = layer.in_shape
     hp, wp = layer.padded_hw
     (kh, kw), (sh, sw) = layer.kernel, layer.stride
     ho, wo = (hp - kh) // sh + 1, (wp - kw) // sw + 1
     kind = layer.kind
-    if kind in ("conv", "pointwise", "linear"):
+    mapping = layer_depthwise_mapping(layer, rows, cols, hardware, depthwise)
+    if mapping == "gemm":
         return gemm_cycles(n * ho * wo, kh * kw * c, layer.out_channels, rows, cols)
-    if kind == "fuse_row" and hardware == "FuSe":
+    if mapping == "fuse-packed":
+        return packed_fuse_conv_cycles(*_traced_conv(layer), rows, cols)
+    if mapping == "fuse" and kind == "fuse_row":
         return fuse_cycles(n * c * ((hp - 1) // sh + 1), wp - kw + 1, kw, rows, cols)
-    if kind == "fuse_col" and hardware == "FuSe":
+    if mapping == "fuse":
         return fuse_cycles(n * c * ((wp - 1) // sw + 1), hp - kh + 1, kh, rows, cols)
     return layer.out_channels * gemm_cycles(n * ho * wo, kh * kw, 1, rows, cols)
 
@@ -273,20 +327,25 @@ def accel_depthwise_baseline_cycles(
     )
 
 
-def accel_layer_cycles(layer, rows: int, cols: int, hardware: str) -> int:
+def accel_layer_cycles(layer, rows: int, cols: int, hardware: str, depthwise: str = "auto") -> int:
     """``rtl_layer_cycles`` on the accelerator top: the layer's commands (``HALT`` excluded),
-    i.e. ``2 + 1`` per command on top of the bare-array cycles."""
-    n, c, _, _ = layer.in_shape
-    kind = layer.kind
-    fuse = kind in ("fuse_row", "fuse_col") and hardware == "FuSe"
-    commands = 1 if kind in ("conv", "pointwise", "linear") or fuse else layer.out_channels
-    return rtl_layer_cycles(layer, rows, cols, hardware) + commands * (ACCEL_COMMAND_OVERHEAD + 1)
+    i.e. ``2 + 1`` per command on top of the bare-array cycles (a packed layer split into
+    several commands: their ``accel_fuse_cycles``)."""
+    mapping = layer_depthwise_mapping(layer, rows, cols, hardware, depthwise)
+    if mapping == "fuse-packed":
+        return accel_packed_fuse_conv_cycles(*_traced_conv(layer), rows, cols)
+    commands = layer.out_channels if mapping == "depthwise-baseline" else 1
+    return rtl_layer_cycles(layer, rows, cols, hardware, depthwise) + commands * (
+        ACCEL_COMMAND_OVERHEAD + 1
+    )
 
 
-def accel_layer_program_cycles(layer, rows: int, cols: int, hardware: str) -> int:
+def accel_layer_program_cycles(
+    layer, rows: int, cols: int, hardware: str, depthwise: str = "auto"
+) -> int:
     """``cnt_total`` of one traced layer run alone on the accelerator top (latency mode
     ``rtl``, ``sim.run_layer``): its commands (``accel_layer_cycles``) + ``HALT``."""
-    return accel_layer_cycles(layer, rows, cols, hardware) + ACCEL_COMMAND_OVERHEAD
+    return accel_layer_cycles(layer, rows, cols, hardware, depthwise) + ACCEL_COMMAND_OVERHEAD
 
 
 # -- output stage (issue 18): REQUANT commands ------------------------------------------------
@@ -362,3 +421,94 @@ __all__ += [
     "accel_command_cycles",
     "accel_commands_cycles",
 ]
+
+
+# -- line packing (issue 22) -------------------------------------------------------------
+
+
+def packed_fuse_commands(
+    n: int,
+    ch: int,
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride=(1, 1),
+    padding=(0, 0),
+    rows: int = 1,
+    cols: int = 1,
+) -> list[tuple[int, int, int]]:
+    """``(lines, positions, K)`` of each ``FUSE`` command of a packed 1xK / Kx1 depthwise
+    conv: ``Ch * P`` pieces of ``cols`` positions, whole channels, at most ``MAX_GROUPS``
+    line groups per command."""
+    _check_positive(n=n, ch=ch, rows=rows, cols=cols)
+    pk = packing_of_conv(n, h, w, kernel, stride, padding, cols)
+    return [(c * pk.pieces, cols, pk.K) for c in command_channels(ch, pk.pieces, rows)]
+
+
+def packed_fuse_conv_cycles(
+    n: int,
+    ch: int,
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride=(1, 1),
+    padding=(0, 0),
+    rows: int = 1,
+    cols: int = 1,
+) -> int:
+    """Bare-array cycles of a packed 1xK / Kx1 depthwise conv: one FuSe program over all
+    ``Ch * P`` pieces, ``fuse_cycles(Ch * P, cols, K)``."""
+    _check_positive(n=n, ch=ch, rows=rows, cols=cols)
+    pk = packing_of_conv(n, h, w, kernel, stride, padding, cols)
+    return fuse_cycles(ch * pk.pieces, cols, pk.K, rows, cols)
+
+
+def accel_packed_fuse_conv_cycles(
+    n: int,
+    ch: int,
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride=(1, 1),
+    padding=(0, 0),
+    rows: int = 1,
+    cols: int = 1,
+) -> int:
+    """Cycles of the ``FUSE`` commands of a packed 1xK / Kx1 depthwise conv (``HALT``
+    excluded)."""
+    return sum(
+        accel_fuse_cycles(L, J, K, rows, cols)
+        for L, J, K in packed_fuse_commands(n, ch, h, w, kernel, stride, padding, rows, cols)
+    )
+
+
+def fuse_conv_mapping(
+    n: int,
+    ch: int,
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride=(1, 1),
+    padding=(0, 0),
+    rows: int = 1,
+    cols: int = 1,
+    depthwise: str = "auto",
+) -> str:
+    """``fuse`` or ``fuse-packed`` for a 1xK / Kx1 depthwise conv run in FuSe mode.
+    ``depthwise="auto"``: ``fuse-packed`` iff its accelerator cycles are strictly lower than
+    ``fuse``'s and it fits the ISA (one channel's pieces in ``MAX_GROUPS`` line groups, at
+    most ``2**20`` activation words); ``"fuse"`` / ``"fuse-packed"`` are returned as asked."""
+    if depthwise in ("fuse", "fuse-packed"):
+        return depthwise
+    if depthwise != "auto":
+        raise ValueError(f"a FuSe mapping is 'auto', 'fuse' or 'fuse-packed', not {depthwise!r}")
+    geom = (n, ch, h, w, kernel, stride, padding, rows, cols)
+    try:
+        cmds = packed_fuse_commands(*geom)
+    except ValueError:  # one channel needs more line groups than a command holds
+        return "fuse"
+    K = max(kernel)
+    act = sum(ceil(L / rows) * (cols + K - 1) for L, _, _ in cmds)
+    packed = sum(accel_fuse_cycles(L, J, K, rows, cols) for L, J, _ in cmds)
+    plain = ACCEL_COMMAND_OVERHEAD + 1 + fuse_conv_cycles(*geom)
+    return "fuse-packed" if packed < plain and act <= _MAX_WORDS else "fuse"

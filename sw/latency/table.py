@@ -8,7 +8,7 @@ device) and its layer list cached, so costing more array sizes is nearly free.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import torch
@@ -60,11 +60,26 @@ def zoo_latency(
     arr_y: int = 64,
     hardware: str | None = None,
     mode: str = "paper",
+    depthwise: str = "auto",
+    batch: int = 1,
 ) -> LatencyReport:
     """Latency report of a zoo model; ``hardware`` defaults to the table's choice
-    ('Systolic' for the baseline, 'FuSe' for FuSe variants)."""
+    ('Systolic' for the baseline, 'FuSe' for FuSe variants). ``depthwise``: the depthwise
+    mapping (modes ``rtl`` / ``rtl-array``, ``sw.latency.paper.layer_cycles``); ``batch``:
+    images per inference (every layer's batch dimension, ``with_batch``)."""
     hw = hardware or default_hardware(variant)
-    return cost_layers(list(trace_model(network, variant).layers), arr_x, arr_y, hw, mode)
+    layers = with_batch(trace_model(network, variant).layers, batch)
+    return cost_layers(layers, arr_x, arr_y, hw, mode, depthwise)
+
+
+def with_batch(layers, batch: int) -> list[LayerLatency]:
+    """Traced layer records for ``batch`` times the traced batch: every record's leading
+    dimension (images, or a Linear's rows) multiplied by ``batch``. The layers run as
+    before, each over the whole batch at once (a GEMM's ``M`` and a FuSe layer's lines grow;
+    the weights are loaded once per layer)."""
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be a positive integer, not {batch!r}")
+    return [replace(r, in_shape=(r.in_shape[0] * batch, *r.in_shape[1:])) for r in layers]
 
 
 @dataclass(frozen=True)

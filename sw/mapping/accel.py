@@ -17,7 +17,13 @@ layers given as plain numpy (``LayerSpec`` + input), several back to back in one
 - depthwise, baseline (SPEC 3.4): one ``GEMM`` per channel (``Kr = kh*kw``, ``N = 1``);
 - depthwise 1xK / Kx1 in FuSe mode: one ``FUSE`` command over all lines (Kx1 lines are the
   columns, transposed by the host; stride across lines by selecting lines, stride along them
-  by keeping every ``s``-th stride-1 output, as ``sw.mapping.fuse``).
+  by keeping every ``s``-th stride-1 output, as ``sw.mapping.fuse``);
+- depthwise 1xK / Kx1 in FuSe mode with line packing (``fuse-packed``, ``sw.mapping.pack``):
+  the lines of each channel packed into pieces of ``cols`` positions, ``FUSE`` command(s)
+  over the pieces (whole channels per command, at most 4095 line groups each).
+
+``depthwise="auto"`` takes, per 1-D layer, whichever of ``fuse`` / ``fuse-packed`` the cycle
+model (``sw.latency.rtl.fuse_conv_mapping``) says is faster (ties: ``fuse``).
 
 A bias is added by the host after read-back (int64), as ``sim.run_layer`` does.
 
@@ -41,8 +47,10 @@ import numpy as np
 
 from hw.config import DEPTH_FIELDS, ArrayConfig
 from hw.isa import Command, Fuse, Gemm, Halt, check_command, encode_program
+from sw.latency.rtl import DEPTHWISE_MAPPINGS, fuse_conv_mapping
 from sw.mapping.fuse import depthwise_lines, lines_to_output
 from sw.mapping.gemm import pack_lanes, unpack_lanes
+from sw.mapping.pack import LinePacking, command_channels, pack_depthwise, unpack_depthwise
 from sw.ref.conv import im2col
 
 __all__ = [
@@ -67,7 +75,6 @@ __all__ = [
 #: the deepest memory ``hw.isa``'s 20-bit address fields reach (= ``ArrayConfig``'s limit)
 MAX_DEPTH = 1 << 20
 
-DEPTHWISE_MAPPINGS = ("auto", "fuse", "baseline")
 
 #: how the simulation paths (``sim.run_layer``, ``run_layers``, ``run_network``) choose the
 #: accelerator's memory depths:
@@ -379,12 +386,13 @@ class LayerPlan:
     """How a compiled layer's jobs become its output."""
 
     name: str
-    mapping: str  # "gemm", "depthwise-baseline" or "fuse"
+    mapping: str  # "gemm", "depthwise-baseline", "fuse" or "fuse-packed"
     jobs: list[int]  # indices into AccelProgram.outputs
     out_shape: tuple[int, ...]
     bias: np.ndarray | None = None
     stride_along: int = 1  # fuse: keep every s-th stride-1 position
     transposed: bool = False  # fuse: Kx1 (lines are columns)
+    packing: LinePacking | None = None  # fuse-packed: the pieces' geometry
 
     def assemble(self, outs: list[np.ndarray]) -> np.ndarray:
         ys = [outs[j] for j in self.jobs]
@@ -396,6 +404,10 @@ class LayerPlan:
         elif self.mapping == "depthwise-baseline":
             n, _, ho, wo = self.out_shape
             out = np.stack([y.reshape(n, ho, wo) for y in ys], axis=1)
+        elif self.mapping == "fuse-packed":
+            out = unpack_depthwise(
+                np.concatenate(ys), self.packing, self.out_shape, self.transposed
+            )
         else:
             out = lines_to_output(ys[0], self.stride_along, self.out_shape, self.transposed)
         if self.bias is not None:
@@ -404,12 +416,13 @@ class LayerPlan:
         return np.ascontiguousarray(out, dtype=np.int64)
 
 
-def _use_fuse(spec: LayerSpec, cfg: ArrayConfig, depthwise: str) -> bool:
+def _depthwise_mapping(spec: LayerSpec, x: np.ndarray, cfg: ArrayConfig, depthwise: str) -> str:
+    """``fuse``, ``fuse-packed`` or ``depthwise-baseline`` for a depthwise layer."""
     kh, kw = spec.weight.shape[2:]
     one_d = kh == 1 or kw == 1
     if depthwise == "baseline":
-        return False
-    if depthwise == "fuse":
+        return "depthwise-baseline"
+    if depthwise in ("fuse", "fuse-packed"):
         if not one_d:
             raise ValueError(
                 f"{spec.name}: FuSe mode runs 1xK or Kx1 depthwise kernels, not {kh}x{kw}"
@@ -423,8 +436,13 @@ def _use_fuse(spec: LayerSpec, cfg: ArrayConfig, depthwise: str) -> bool:
                 f"{spec.name}: kernel length {max(kh, kw)} exceeds the array's "
                 f"max_kernel={cfg.max_kernel}"
             )
-        return True
-    return one_d and cfg.fuse and max(kh, kw) <= cfg.max_kernel
+        return depthwise
+    if not (one_d and cfg.fuse and max(kh, kw) <= cfg.max_kernel):
+        return "depthwise-baseline"
+    n, c, h, w = x.shape
+    return fuse_conv_mapping(
+        n, c, h, w, (kh, kw), tuple(spec.stride), tuple(spec.padding), cfg.rows, cfg.cols
+    )
 
 
 def _add_layer(b: ProgramBuilder, spec: LayerSpec, x: np.ndarray, depthwise: str) -> LayerPlan:
@@ -459,7 +477,18 @@ def _add_layer(b: ProgramBuilder, spec: LayerSpec, x: np.ndarray, depthwise: str
             f"{name}: grouped convolution with groups={spec.groups} is neither standard "
             "(groups=1) nor depthwise (groups == in_channels == out_channels)"
         )
-    if _use_fuse(spec, cfg, depthwise):
+    mapping = _depthwise_mapping(spec, x, cfg, depthwise)
+    if mapping == "fuse-packed":
+        pieces, taps, pk, out_shape, transposed = pack_depthwise(x, w, stride, padding, cfg.cols)
+        jobs, p0 = [], 0
+        for i, chans in enumerate(command_channels(c, pk.pieces, cfg.rows)):
+            p1 = p0 + chans * pk.pieces
+            what = f"{name} (packed FuSe lines, command {i})"
+            jobs.append(b.fuse(pieces[p0:p1], taps[p0:p1], what))
+            p0 = p1
+        along = stride[0] if transposed else stride[1]
+        return LayerPlan(name, mapping, jobs, out_shape, bias, along, transposed, pk)
+    if mapping == "fuse":
         lines, taps, out_shape, transposed = depthwise_lines(x, w, stride, padding)
         j = b.fuse(lines, taps, f"{name} (FuSe lines)")
         along = stride[0] if transposed else stride[1]
@@ -475,16 +504,23 @@ def compile_layers(
     items: list[tuple[LayerSpec, np.ndarray]], cfg: ArrayConfig, depthwise: str = "auto"
 ) -> AccelProgram:
     """Compile layers ``[(spec, input), ...]`` back to back into one program; the result's
-    ``layers`` (``LayerPlan``) and ``layer_outputs`` give each layer's output.
+    ``layers`` (``LayerPlan``) and ``layer_outputs`` give each layer's output. An item may be
+    ``(spec, input, depthwise)`` to override ``depthwise`` for that layer.
 
-    ``depthwise``: ``"auto"`` (FuSe for 1xK/Kx1 when the array has it, else baseline),
-    ``"fuse"`` (require FuSe) or ``"baseline"`` (one GEMM per channel)."""
+    ``depthwise``: ``"auto"`` (FuSe for 1xK/Kx1 when the array has it, plain or packed by
+    the cycle model, else baseline), ``"fuse"`` (require FuSe, one line per array row),
+    ``"fuse-packed"`` (require FuSe, line packing) or ``"baseline"`` (one GEMM per channel)."""
     if depthwise not in DEPTHWISE_MAPPINGS:
         raise ValueError(
             f"depthwise mapping must be one of {DEPTHWISE_MAPPINGS}, not {depthwise!r}"
         )
     b = ProgramBuilder(cfg)
-    plans = [_add_layer(b, spec, x, depthwise) for spec, x in items]
+    plans = []
+    for spec, x, *rest in items:  # an item may carry its own depthwise mapping
+        dw = rest[0] if rest else depthwise
+        if dw not in DEPTHWISE_MAPPINGS:
+            raise ValueError(f"depthwise mapping must be one of {DEPTHWISE_MAPPINGS}, not {dw!r}")
+        plans.append(_add_layer(b, spec, x, dw))
     prog = b.build()
     prog.layers = plans
     return prog

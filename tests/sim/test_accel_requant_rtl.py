@@ -10,15 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hw.config import ArrayConfig
+from hw.config import DEPTH_FIELDS, ArrayConfig
 from sim.accel import AccelJob, run_programs
 from sw.latency.rtl import accel_commands_cycles
+from sw.mapping.accel import MAX_DEPTH
 from sw.mapping.outstage import ChainLayer, NetBuilder, compile_chain
 from sw.ref import quant as qref
 from tests.conftest import sim_params
 from tests.hw.test_accel_requant import golden_chain, random_chain
 
-DEPTHS = dict(act_depth=2048, weight_depth=512, acc_depth=1024, cmd_depth=32)  # shared builds
+#: the one build per array that run_layer / run_network use (memories="shared")
+DEPTHS = dict.fromkeys(DEPTH_FIELDS, MAX_DEPTH)
 
 
 @pytest.mark.parametrize("simulator", sim_params())

@@ -105,7 +105,7 @@ def test_rtl_torch_fuse_depthwise_exact(
     rows, cols = array
     cfg = ArrayConfig(rows=rows, cols=cols)
     conv, x = _dw_layer(c, kernel, stride, padding, hw, seed=rows * cols + c)
-    res = run_layer(conv, x, cfg, simulator, backend="array")
+    res = run_layer(conv, x, cfg, simulator, depthwise="fuse", backend="array")
     assert res.mapping == "fuse"
     np.testing.assert_array_equal(res.output, _torch_int(conv, x))
     s = (stride, stride)

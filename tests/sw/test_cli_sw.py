@@ -158,3 +158,45 @@ def test_cli_sweep_clock_mhz_needs_a_single_size(capsys, tmp_path):
     args = ["sweep", "--sizes", "8,16", "--networks", "mobilenet_v2", "--clock-mhz", "200"]
     assert main([*args, "--out", str(tmp_path), "--no-plots"]) == 2
     assert "single array size" in capsys.readouterr().err
+
+
+def test_cli_latency_depthwise_mappings_match_the_model():
+    from fusesa import cmd_latency
+    from sw.latency.rtl import DEPTHWISE_MAPPINGS
+
+    assert cmd_latency.DEPTHWISE == DEPTHWISE_MAPPINGS
+
+
+def test_cli_latency_rtl_line_packing_before_after(capsys):
+    """``--depthwise fuse`` is the mapping before line packing: MobileNetV2 Full at 64x64 in
+    ``rtl`` mode took 444,277 cycles (7.69x; docs/accelerator.md's table); the default
+    ``auto`` packs lines and must be faster, and the FuSe 1-D layers alone shrink most."""
+    args = ["latency", "--net", "mobilenet_v2", "--variant", "full", "--array", "64x64"]
+    assert main([*args, "--mode", "rtl", "--depthwise", "fuse"]) == 0
+    out = capsys.readouterr().out
+    assert "444277 cycles" in out and "speedup 7.690x" in out
+    assert main([*args, "--mode", "rtl"]) == 0
+    cycles = int(capsys.readouterr().out.split("(rtl mode): ")[1].split()[0])
+    assert cycles < 444277 * 0.8
+
+
+def test_cli_latency_batch_reports_latency_and_throughput(capsys, tmp_path):
+    from sw.latency.rtl import ACCEL_COMMAND_OVERHEAD, accel_gemm_cycles
+
+    base = ["latency", "--net", "mobilenet_v2", "--variant", "half", "--array", "16x16"]
+    assert main([*base, "--mode", "rtl", "--per-layer"]) == 0
+    one = capsys.readouterr().out
+    j = tmp_path / "b.json"
+    assert main([*base, "--mode", "rtl", "--batch", "3", "--per-layer", "--json", str(j)]) == 0
+    out = capsys.readouterr().out
+    assert "batch of 3: latency" in out and "images/cycle" in out
+    doc = json.loads(j.read_text())
+    assert doc["batch"] == 3 and doc["latency_cycles"] == doc["total"]
+    assert math.isclose(doc["images_per_cycle"], 3 / doc["total"])
+    # the classifier is one GEMM with M = 3 rows: the weights are loaded once for 3 images
+    lin = next(r for r in doc["layers"] if r["kind"] == "linear")
+    assert lin["in_shape"][0] == 3
+    assert lin["cycles"] == accel_gemm_cycles(3, 1280, 1000, 16, 16) + ACCEL_COMMAND_OVERHEAD
+    assert "classifier.1" in one and doc["total"] < 3 * int(one.split("(rtl mode): ")[1].split()[0])
+    assert main([*base, "--batch", "0"]) == 2
+    assert "batch must be a positive integer, not 0" in capsys.readouterr().err
