@@ -16,7 +16,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hw.config import ArrayConfig
+from hw.config import DEPTH_FIELDS, ArrayConfig
 from sim import run_layer, run_layers
 from sw.latency.rtl import (
     ACCEL_COMMAND_OVERHEAD,
@@ -25,9 +25,11 @@ from sw.latency.rtl import (
     packed_fuse_commands,
     packed_fuse_conv_cycles,
 )
+from sw.mapping.accel import MAX_DEPTH
 from tests.conftest import sim_params
 
-DEPTHS = dict(act_depth=2048, weight_depth=1024, acc_depth=1024, cmd_depth=32)  # shared builds
+#: the one build per array that run_layer / run_network use (memories="shared")
+DEPTHS = dict.fromkeys(DEPTH_FIELDS, MAX_DEPTH)
 
 
 def _int_(layer, gen):
@@ -98,7 +100,7 @@ def test_packed_layers_on_the_accelerator_exact(simulator, array, require_simula
 def test_packed_layer_split_into_two_commands(require_simulator):
     """On a 1x1 array every kept output is a piece; 2 channels of 2,100 pieces exceed the 4,095
     line groups of one FUSE command, so the layer is two commands (one channel each). ``slow``:
-its memories grow past the shared depths (a build of its own, ~12 s in all)."""
+~12 s in all."""
     require_simulator("icarus")
     cfg = ArrayConfig(rows=1, cols=1, **DEPTHS)
     gen = torch.Generator().manual_seed(3)

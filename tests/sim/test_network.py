@@ -266,10 +266,8 @@ def test_cli_infer_json(require_simulator, tmp_path, capsys):
     assert len(run["top5"]["rtl"]) == 5 and len(run["output"][0]) == 10
 
 
-#: one build for every zoo network at 32x32 on 8x8 (the largest of their ``network_config``s)
-ZOO_CFG = ArrayConfig(
-    8, 8, act_depth=1 << 15, weight_depth=1 << 19, acc_depth=1 << 14, cmd_depth=1 << 11
-)
+#: one build for every zoo network at 32x32 on 8x8 (the array's shared build)
+ZOO_CFG = ArrayConfig(8, 8)
 
 
 @pytest.mark.slow
@@ -289,7 +287,7 @@ def test_zoo_at_32_on_8x8(net, variant, require_simulator):
     set_bn_statistics(model, data[:4])
     qnet = quantize_network(model, data[4:5])
     x_q = qnet.quantize_input(data[5:6])
-    res = run_network(qnet, x_q, ZOO_CFG, "verilator", size_memories=False)
+    res = run_network(qnet, x_q, ZOO_CFG, "verilator")
     _check_against_golden(qnet, x_q, res, 8, 8)
 
 
