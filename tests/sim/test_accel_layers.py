@@ -288,9 +288,9 @@ def test_run_layer_fit_grows_memories_to_powers_of_two(require_simulator):
     assert res.cycles == case.cycles(2, 2) + ACCEL_COMMAND_OVERHEAD
     assert res.config.cmd_depth == 64
     assert (res.config.act_depth, res.config.weight_depth, res.config.acc_depth) == (
-        DEPTHS["act_depth"],
-        DEPTHS["weight_depth"],
-        DEPTHS["acc_depth"],
+        SMALL["act_depth"],
+        SMALL["weight_depth"],
+        SMALL["acc_depth"],
     )
     with pytest.raises(ValueError, match="cmd_depth=32"):
         run_layer(conv, x, cfg, "icarus", depthwise="baseline", memories="given")
