@@ -22,8 +22,9 @@ from sw.latency.rtl import (
     accel_fuse_conv_cycles,
     accel_gemm_cycles,
 )
+from tests.conftest import import_or_skip
 
-torch = pytest.importorskip("torch")
+torch = import_or_skip("torch")
 
 ARRAY = (8, 8)
 

@@ -9,11 +9,12 @@ import pytest
 import torch
 from quant_models import images, tiny_net
 
-from sw.export import QConv, QLinear, quantize_network, set_bn_statistics
+from sw.export import QConv, QLinear, onnx_export, quantize_network, set_bn_statistics
 from sw.models import MobileNetV2FuSeHalf
+from tests.conftest import import_or_skip
 
-ort = pytest.importorskip("onnxruntime")
-onnx_export = pytest.importorskip("sw.export.onnx_export")
+ort = import_or_skip("onnxruntime")
+import_or_skip("onnx")
 
 torch.set_num_threads(1)
 
