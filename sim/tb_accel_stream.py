@@ -53,9 +53,7 @@ class _Host:
                 self.running_cycles += 1
                 for port in ("load", "rd_req"):
                     if int(getattr(d, f"{port}__ready").value):
-                        self.violations.append(
-                            f"{port} ready while running (cycle {self.cycles})"
-                        )
+                        self.violations.append(f"{port} ready while running (cycle {self.cycles})")
 
     async def push(self, payloads, valid_prob):
         d, i = self.dut, 0

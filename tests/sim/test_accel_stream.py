@@ -119,6 +119,7 @@ def test_accel_streams_robust(simulator, array, require_simulator):
     for name, total in (("clean", gemm_total), ("gaps", gemm_total), ("mixed", mixed_total)):
         assert res[name].running_cycles == total, name
     assert res["reset"].running_cycles > mixed_total
+
     def check(name, prog, refs, total, words=None):
         r = res[name]
         assert not r.error and not r.host_error_before_start, name
