@@ -37,7 +37,7 @@ Properties (each an ``Assert``, checked every cycle up to the BMC depth):
 from __future__ import annotations
 
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.hdl import Assert
+from amaranth.hdl import Assert, Cover
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
 from amaranth.utils import ceil_log2
@@ -92,8 +92,11 @@ class AccelHarness(wiring.Component):
     decoder (zero, in range, just past the depth, overflowing) at a fraction of the solver
     cost of fully free 128-bit words; ``op`` and ``flags`` stay fully free."""
 
-    def __init__(self, cfg: ArrayConfig, sparse: bool = True) -> None:
+    def __init__(self, cfg: ArrayConfig, sparse: bool = True, bound: int | None = None) -> None:
         self.cfg, self.sparse = cfg, sparse
+        #: the ``done_bound`` asserted (default: ``done_bound(cfg)``; tests lower it to show
+        #: that the assertion can fail at the proof's depth)
+        self.bound = done_bound(cfg) if bound is None else bound
         self.dut = Accelerator(cfg)
         self.dut._MustUse__silence = True  # elaborated inside ``elaborate``, not as a submodule
         nf = len(isa.FIELDS)
@@ -207,12 +210,13 @@ class AccelHarness(wiring.Component):
         m.d.sync += [exp_next.eq(p.run & (left > 1)), chk_next.eq(p.run)]
         check(~p.run | (left != 0), "run_length")
         check(~chk_next | (p.run == exp_next), "run_length")
-        since = Signal(range(done_bound(cfg) + 2))
+        bound = self.bound
+        since = Signal(range(max(bound, done_bound(cfg)) + 2))
         with m.If(p.start_go):
             m.d.sync += since.eq(0)
-        with m.Elif(dut.running & (since <= done_bound(cfg))):
+        with m.Elif(dut.running & (since <= bound)):
             m.d.sync += since.eq(since + 1)
-        check(~dut.running | (since < done_bound(cfg)), "done_bound")
+        check(~dut.running | (since < bound), "done_bound")
 
         # 6 -- memory writes only from accepted, well-formed load words
         lp = dut.load.payload
@@ -245,6 +249,20 @@ class AccelHarness(wiring.Component):
         m.d.sync += owed.eq(owed + Mux(asked, rq.count, 0) - given)
         check(~given | (owed != 0), "rd_count")
         check(p.rd_busy | (owed == 0), "rd_count")
+
+        # reachability (``run_cover``): each state and event the properties talk about
+        def cover(cond, name):
+            m.d.comb += Cover(cond, name)
+
+        cover(p.run, "RUN")
+        cover(p.acc_write, "out_valid")  # an array result written in RUN
+        cover(dut.done & ~dut.error, "done")
+        cover(dut.error, "error")
+        cover(given, "rd_data")
+        if cfg.fuse:
+            cover(p.acc_write & p.fmode, "FUSE out_valid")
+        # the longest run: ``running`` in its last allowed cycle (one more fails done_bound)
+        cover(dut.running & (since == done_bound(cfg) - 1), "done_bound reached")
         return m
 
 
