@@ -12,8 +12,9 @@ them fail. A mutant survives if every suite still passes.
 - ``accel`` mutants (``hw/accel.py``, ``hw/mem.py``: decoder, fold counters, FUSE phase,
   accumulate/overwrite, counters, stream handshakes, error checks, memory read port) run the
   Amaranth accelerator tests (``tests/hw/test_accel*.py``), the cocotb accelerator benches on
-  Icarus (``tests/sim/test_accel_stream.py``, ``tests/sim/test_accel_rtl.py``) and, with
-  ``--formal``, the default accelerator proofs.
+  Icarus (``tests/sim/test_accel_stream.py``, ``tests/sim/test_accel_rtl.py``), the seeded
+  random networks (``tests/sim/test_netfuzz.py``, Icarus) and, with ``--formal``, the default
+  accelerator proofs (one command on 1x1, one FUSE command on 2x2).
 
 Each suite runs in a subprocess with a time limit (a hang counts as killed, shown ``timeout``).
 The unmutated copy runs first and must pass. Prints a table (and writes it as JSON with
@@ -219,6 +220,7 @@ SUITES = {
             "tests/hw/test_accel_stream.py",
         ],
         "cocotb": ["tests/sim/test_accel_stream.py", "tests/sim/test_accel_rtl.py", "-k", "icarus"],
+        "netfuzz": ["tests/sim/test_netfuzz.py"],
     },
 }
 FORMAL = {
@@ -226,7 +228,13 @@ FORMAL = {
         "pe-proof": ["tests/formal/test_formal.py", "-k", "formal_pe"],
         "array-proofs": ["tests/formal/test_formal.py", "-k", "miter or array or fold"],
     },
-    "accel": {"formal": ["tests/formal/test_formal.py", "-k", "accelerator"]},
+    "accel": {
+        "formal": [
+            "tests/formal/test_formal.py",
+            "-k",
+            "accelerator_one_command or accelerator_fuse_command",
+        ]
+    },
 }
 
 
@@ -282,6 +290,11 @@ def main(argv=None) -> int:
     ap.add_argument("--formal", action="store_true", help="also run the default formal proofs")
     ap.add_argument("--suites", help="comma-separated suite names to run (default: all)")
     ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument(
+        "--first-kill",
+        action="store_true",
+        help="stop a mutant's suites at the first that kills it (later cells: '-')",
+    )
     args = ap.parse_args(argv)
     for name in args.only or []:
         if name not in MUTANTS:
@@ -308,10 +321,17 @@ def main(argv=None) -> int:
                     continue
                 results = {}
                 for suite, suite_args in suites.items():
+                    if (
+                        args.first_kill
+                        and name != "(none)"
+                        and any(st != "pass" for st, _ in results.values())
+                    ):
+                        results[suite] = ("-", 0.0)
+                        continue
                     status, secs, why = _run_suite(where, suite_args)
                     results[suite] = (status, secs)
                     print(f"  {name:32s} {suite:12s} {status} ({secs:.0f}s) {why}", flush=True)
-            killed = [k for k, (st, _) in results.items() if st != "pass"]
+            killed = [k for k, (st, _) in results.items() if st not in ("pass", "-")]
             if name == "(none)":
                 if killed:
                     print(f"the unmutated copy fails {killed}: fix the suite first")
@@ -326,7 +346,7 @@ def main(argv=None) -> int:
         print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
         for name, verdict, res in rows:
             cells = " | ".join(
-                f"{'pass' if st == 'pass' else ('killed' if st == 'FAIL' else st):12s}"
+                f"{st if st in ('pass', '-') else ('killed' if st == 'FAIL' else st):12s}"
                 for st, _ in res.values()
             )
             print(f"| {name:32s} | {cells} | {verdict:8s} |")

@@ -16,7 +16,12 @@ from amaranth.lib.wiring import In
 
 from hw.config import ArrayConfig
 from tests.formal.harness import FuseFoldHarness, GemmMiter, PeHarness
-from tests.formal.harness_accel import AccelHarness, done_bound, max_run_cycles
+from tests.formal.harness_accel import (
+    AccelFuseHarness,
+    AccelHarness,
+    done_bound,
+    max_run_cycles,
+)
 from tests.formal.sby import formal_tools_missing, run_bmc, run_cover
 
 if formal_tools_missing() and os.environ.get("CI"):  # CI installs every tool
@@ -124,6 +129,40 @@ def test_formal_accelerator_one_command():
     depth = done_bound(cfg) + 2
     assert depth >= 1 + 2 + max_run_cycles(cfg) + 1  # and one whole command fits
     _accel((1, 1), False, ONE_COMMAND, depth=depth)
+
+
+def _fuse_accel(rows, cols, K, groups, pfolds):
+    W = pfolds * cols + K - 1
+    cfg = ArrayConfig(
+        rows,
+        cols,
+        act_width=3,
+        weight_width=3,
+        acc_width=8,
+        max_kernel=K,
+        act_depth=groups * W,
+        weight_depth=groups * K,
+        acc_depth=groups * pfolds * rows,
+        cmd_depth=2,
+    )
+    return cfg, AccelFuseHarness(cfg, K, groups, pfolds)
+
+
+@pytest.mark.parametrize(
+    "rows, cols, K, groups, pfolds",
+    [(2, 2, 2, 1, 2), pytest.param(2, 2, 3, 2, 2, marks=pytest.mark.slow)],
+    ids=lambda v: str(v),
+)
+def test_formal_accelerator_fuse_command(rows, cols, K, groups, pfolds):
+    """One FUSE command on a 2x2 FuSe accelerator, symbolic lines and taps (3-bit): the
+    results in the accumulator memory are the 1-D correlation, ``done`` comes exactly after
+    the documented cycle count. Two position folds: the second fold streams while the first
+    drains."""
+    cfg, h = _fuse_accel(rows, cols, K, groups, pfolds)
+    result = run_bmc(f"accel_fuse_{cfg.accel_name}", h, h.depth, script="memory_map; opt")
+    assert result.passed, result.summary()
+    # every cover is reachable by the first result word's read
+    _covers(f"accel_fuse_{cfg.accel_name}", h, h.done_step + 2, "memory_map; opt")
 
 
 def test_formal_accelerator_done_bound_can_fail():
