@@ -1,14 +1,13 @@
 """Long randomized regressions: ArrayTop in the Amaranth simulator, or whole random networks.
 
     python benchmarks/fuzz.py --n 10000 [--seed 0] [--jobs 3]
-    python benchmarks/fuzz.py --networks 1000 [--seed 0] [--simulator verilator] [--batch 25]
+    python benchmarks/fuzz.py --networks 1000 [--seed 0] [--simulator verilator]
 
 ``--networks N``: network ``i`` is ``tests.sim.netfuzz.random_network(seed + i)`` (a random
 small quantized network on a random array shape), run through the accelerator RTL and checked
-bit-exactly against the golden executor, every layer's cycles == the ``sw.latency.rtl`` model.
-Networks are grouped by array shape, ``--batch`` per simulator process (the bench and jobs of
-``sim.run_network``); a batch that fails as a whole is rerun network by network through
-``sim.run_network`` to name the culprit. Prints ``FAIL seed=...`` per failure; replay one with
+bit-exactly against the golden executor, every layer's cycles == the ``sw.latency.rtl`` model
+(``tests.sim.netfuzz.check_network``: ``sim.run_network``, one simulator process per network;
+one build per array shape, cached). Prints ``FAIL seed=...`` per failure; replay one with
 ``--networks 1 --seed S``.
 
 Case ``i`` uses seed ``seed + i`` (``tests.hw.jobs.fuzz_case``: random config 1..6 x 1..6,
@@ -37,7 +36,6 @@ def main(argv=None) -> int:
     ap.add_argument("--stop", action="store_true", help="stop at the first failure")
     ap.add_argument("--networks", type=int, help="run N random networks instead (RTL)")
     ap.add_argument("--simulator", default="verilator", choices=["verilator", "icarus"])
-    ap.add_argument("--batch", type=int, default=25, help="networks per simulator process")
     args = ap.parse_args(argv)
     if args.networks is not None:
         return _networks(args)
@@ -67,55 +65,38 @@ def main(argv=None) -> int:
 
 
 def _networks(args) -> int:
-    from tests.sim.netfuzz import check_batch, check_network, random_network
+    from tests.sim.netfuzz import check_network, random_network
 
     t0 = time.monotonic()
-    pending: dict[tuple[int, int], list] = {}
-    failed, done, layers = [], 0, 0
-
-    def flush(shape):
-        nonlocal done, layers
-        cases = pending.pop(shape, [])
-        if not cases:
-            return
-        try:
-            failures = check_batch(cases, args.simulator)
-        except Exception as exc:  # the batch died: one process per network to name it
-            print(f"batch {shape} failed as a whole ({type(exc).__name__}); rerunning singly")
-            failures = []
-            for c in cases:
-                try:
-                    check_network(c, args.simulator)
-                except Exception as e:
-                    failures.append((c, f"{c.describe()}: {type(e).__name__}: {e}"[:500]))
-        for c, msg in failures:
-            failed.append(c.seed)
-            print(f"FAIL seed={c.seed}: {msg}", flush=True)
-        done += len(cases)
-        layers += sum(len(c.qnet.mac_layers()) for c in cases)
-        rate = done / (time.monotonic() - t0)
-        print(
-            f"[netfuzz] {done}/{args.networks} networks ({layers} accelerator layers), "
-            f"{len(failed)} failed, {rate:.2f} networks/s",
-            flush=True,
-        )
-
+    failed, layers, shapes = [], 0, {}
     for i in range(args.networks):
-        case = random_network(args.seed + i)
-        pending.setdefault(case.shape, []).append(case)
-        if len(pending[case.shape]) >= args.batch:
-            flush(case.shape)
-        if failed and args.stop:
-            break
-    for shape in list(pending):
-        flush(shape)
+        seed = args.seed + i
+        try:
+            case = random_network(seed)
+            shapes[case.shape] = shapes.get(case.shape, 0) + 1
+            layers += len(case.qnet.mac_layers())
+            check_network(case, args.simulator)
+        except Exception as exc:  # report every kind of failure with its seed
+            failed.append(seed)
+            print(f"FAIL seed={seed}: {type(exc).__name__}: {str(exc)[:600]}", flush=True)
+            if args.stop:
+                traceback.print_exc()
+                break
+        if (i + 1) % 10 == 0 or i + 1 == args.networks:
+            rate = (i + 1) / (time.monotonic() - t0)
+            print(
+                f"[netfuzz] {i + 1}/{args.networks} networks ({layers} accelerator layers), "
+                f"{len(failed)} failed, {rate:.2f} networks/s",
+                flush=True,
+            )
     secs = time.monotonic() - t0
     print(
-        f"{done} networks, {layers} accelerator layers, {len(failed)} failed, "
-        f"{secs:.0f} s wall ({args.simulator}, seeds {args.seed}..{args.seed + args.networks - 1})"
+        f"{i + 1} networks, {layers} accelerator layers, {len(failed)} failed, {secs:.0f} s wall "
+        f"({args.simulator}, seeds {args.seed}..{args.seed + i}); per array shape: "
+        + ", ".join(f"{r}x{c}: {n}" for (r, c), n in sorted(shapes.items()))
     )
     if failed:
-        print(f"failing seeds: {sorted(failed)}")
+        print(f"failing seeds: {failed}")
         return 1
     return 0
 

@@ -203,47 +203,4 @@ def check_network(case: NetCase, simulator: str = "verilator"):
     return res
 
 
-__all__ = ["DEPTHS", "SHAPES", "NetCase", "check_batch", "check_network", "random_network"]
-
-
-def check_batch(cases: list[NetCase], simulator: str = "verilator") -> list[tuple[NetCase, str]]:
-    """Run ``cases`` (all of one array shape) in ONE simulator process: the same bench
-    (``sim.tb_network``) and jobs (``sim.network.NetworkJob``) as ``sim.run_network``, which
-    starts a process per network. Same checks as ``check_network``. Returns the failures as
-    ``(case, message)``."""
-    from sim.network import LayerRun, NetworkJob, NetworkResult, format_mismatch
-    from sim.runner import run_bench
-
-    if not cases:
-        return []
-    cfg = cases[0].cfg
-    assert all(c.cfg == cfg for c in cases), "one array shape per batch"
-    jobs = [NetworkJob(c.qnet, c.qnet, c.x_q, cfg) for c in cases]
-    outs = run_bench(cfg, simulator, "sim.tb_network", jobs, design="accel")
-    failures = []
-    for case, out in zip(cases, outs, strict=True):
-        layers = [LayerRun.from_dict(d) for d in out["layers"]]
-        res = NetworkResult(
-            output=out["output"],
-            golden_output=case.qnet.run(case.x_q),
-            layers=layers,
-            cfg=cfg,
-            simulator=simulator,
-            depthwise="auto",
-            stopped_at=out["stopped_at"],
-            seconds=dict(out["seconds"]),
-        )
-        try:
-            if res.stopped_at is not None:
-                bad = next(r for r in layers if r.name == res.stopped_at)
-                raise AssertionError(format_mismatch(bad))
-            np.testing.assert_array_equal(res.output, res.golden_output)
-            assert res.output.dtype == np.int8 and res.exact
-            bad = [
-                (r.name, r.cycles, r.model_cycles) for r in res.accel_layers if not r.cycles_match
-            ]
-            assert not bad, f"measured vs model cycles {bad}"
-            assert res.cycles == res.model_cycles
-        except AssertionError as exc:
-            failures.append((case, f"{case.describe()}: {str(exc).strip()[:400]}"))
-    return failures
+__all__ = ["DEPTHS", "SHAPES", "NetCase", "check_network", "random_network"]
