@@ -148,11 +148,7 @@ def _fuse_accel(rows, cols, K, groups, pfolds):
     return cfg, AccelFuseHarness(cfg, K, groups, pfolds)
 
 
-@pytest.mark.parametrize(
-    "rows, cols, K, groups, pfolds",
-    [(2, 2, 2, 1, 2), pytest.param(2, 2, 3, 2, 2, marks=pytest.mark.slow)],
-    ids=["2x2-K2-g1-pf2", "2x2-K3-g2-pf2"],
-)
+@pytest.mark.parametrize("rows, cols, K, groups, pfolds", [(2, 2, 2, 1, 2)], ids=["2x2-K2-g1-pf2"])
 def test_formal_accelerator_fuse_command(rows, cols, K, groups, pfolds):
     """One FUSE command on a 2x2 FuSe accelerator, symbolic lines and taps (3-bit): the
     results in the accumulator memory are the 1-D correlation, ``done`` comes exactly after
