@@ -161,6 +161,7 @@ def test_formal_accelerator_fuse_command(rows, cols, K, groups, pfolds):
     _covers(f"accel_fuse_{cfg.accel_name}", h, h.done_step + 2, "memory_map; opt")
 
 
+@pytest.mark.slow
 def test_formal_accelerator_done_bound_can_fail():
     """The same proof with the asserted bound one cycle lower fails, on ``done_bound``: the
     longest run does reach the bound within the default depth."""
