@@ -73,6 +73,7 @@ class StreamResult:
     read_cycles: int
     after_reset: dict[str, int] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
+    running_cycles: int = 0  # cycles the monitor saw ``running`` high (it watched the run)
 
 
 def run_stream_jobs(

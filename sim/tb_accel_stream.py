@@ -8,8 +8,11 @@ issue the read requests and collect ``rd_data`` with ``ready`` low on random cyc
 Inputs change on the falling edge; a transfer happens on the next rising edge when ``valid``
 and ``ready`` are both high. ``ready`` of ``load``/``rd_req`` and ``valid``/``payload`` of
 ``rd_data`` come from registers only, so the values read at the falling edge decide the
-transfer. The monitor records handshake-rule breaches: a stream ``ready`` while the sequencer
-runs, a stalled ``rd_data`` word that changes or disappears before it is taken.
+transfer. A monitor coroutine samples every falling edge from the first job on (also while
+the program runs, when the host coroutine sleeps) and records a stream ``ready`` while the
+sequencer runs; it counts the running cycles it saw (``StreamResult.running_cycles``), so a
+test can tell that it watched the run. The read loop records a stalled ``rd_data`` word that
+changes or disappears before it is taken.
 
 Environment: ``FUSESA_JOBS`` (pickle: list of jobs) and ``FUSESA_RESULTS`` (pickle written).
 """
@@ -35,15 +38,22 @@ class _Host:
         self.dut, self.rng = dut, rng
         self.violations: list[str] = []
         self.cycles = 0
+        self.running_cycles = 0
 
     async def tick(self):
         await FallingEdge(self.dut.clk)
         self.cycles += 1
 
-    def _monitor(self):
+    async def monitor(self):
+        """Every falling edge: no stream may be ready while the sequencer runs."""
         d = self.dut
-        if int(d.running.value) and (int(d.load__ready.value) or int(d.rd_req__ready.value)):
-            self.violations.append(f"stream ready while running (cycle {self.cycles})")
+        while True:
+            await FallingEdge(d.clk)
+            if int(d.running.value):
+                self.running_cycles += 1
+                for port in ("load", "rd_req"):
+                    if int(getattr(d, f"{port}__ready").value):
+                        self.violations.append(f"{port} ready while running (cycle {self.cycles})")
 
     async def push(self, payloads, valid_prob):
         d, i = self.dut, 0
@@ -51,7 +61,6 @@ class _Host:
             valid = self.rng.random() < valid_prob
             d.load__valid.value = int(valid)
             d.load__payload.value = payloads[i] if valid else self.rng.getrandbits(64)
-            self._monitor()
             took = valid and int(d.load__ready.value)
             await self.tick()
             i += took
@@ -134,6 +143,7 @@ async def run_stream_jobs(dut):
         for _ in range(2):
             await FallingEdge(dut.clk)
         h = _Host(dut, random.Random(job.seed))
+        watch = cocotb.start_soon(h.monitor())
         await h.push(job.loads, job.valid_prob)
         load_cycles = h.cycles
         after_reset = {}
@@ -170,6 +180,7 @@ async def run_stream_jobs(dut):
         words = []
         for addr, count in job.reads:
             words += await h.read(addr, count, job.ready_prob, job.timeout_cycles)
+        watch.cancel()
         results.append(
             StreamResult(
                 name=job.name,
@@ -184,6 +195,7 @@ async def run_stream_jobs(dut):
                 read_cycles=h.cycles - c0,
                 after_reset=after_reset,
                 violations=h.violations,
+                running_cycles=h.running_cycles,
             )
         )
     with open(os.environ["FUSESA_RESULTS"], "wb") as f:

@@ -13,6 +13,10 @@ arithmetic equals ``sw.ref.quant`` bit for bit (checked by ``tests/sw/test_quant
 * avgpool: ``Cast``(int32) -> ``ReduceSum`` -> ``Cast``(float) -> ``Mul`` -> ``QuantizeLinear``;
 * maxpool ``MaxPool``, concat ``Concat``, slice ``Slice``, flatten ``Flatten``, clamp ``Clip``
   on int8 tensors.
+
+The add and avgpool graphs repeat the golden's formula with its multipliers, so running them
+does not check the golden; ``tests/sw/test_quant_onnx.py`` checks those two kinds against the
+scale-only ``com.microsoft`` ``QLinearAdd`` / ``QLinearGlobalAveragePool`` (bit-exact).
 """
 
 from __future__ import annotations

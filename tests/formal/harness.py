@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 from amaranth import Module, ResetSignal, Signal, signed
-from amaranth.hdl import Assert, Assume
+from amaranth.hdl import Assert, Assume, Cover
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In
 from amaranth.utils import ceil_log2
@@ -109,7 +109,14 @@ class PeHarness(wiring.Component):
             Assert(dut.psum_out == acc, "psum_out"),
             Assert(dut.a_out == a_prev, "a_out"),
             Assert(dut.swap_out == swap_prev, "swap_out"),
+            # reachability (``run_cover``): the assumptions leave accumulations and swaps
+            Cover(dut.psum_out != 0, "psum_out nonzero"),
+            Cover(dut.swap_out, "swap_out"),
         ]
+        if cfg.fuse:
+            was_first, first_acc = Signal(), Signal()
+            m.d.sync += [was_first.eq(self.op == FIRST), first_acc.eq(was_first & (self.op == ACC))]
+            m.d.comb += Cover(first_acc & (dut.psum_out != 0), "FIRST then ACC")
         return m
 
 
@@ -150,6 +157,10 @@ class GemmMiter(wiring.Component):
         m.d.comb += Assert(a.out_valid == b.out_valid, "out_valid")
         for c in range(self.fuse_cfg.cols):
             m.d.comb += Assert(a.out_data[c] == b.out_data[c], f"out_data[{c}]")
+        # reachability: a result with data leaves both builds (the last column after the
+        # longest skew)
+        last = self.fuse_cfg.cols - 1
+        m.d.comb += Cover(a.out_valid & (a.out_data[last] != 0), "out_valid")
         return m
 
 
@@ -249,4 +260,7 @@ class FuseFoldHarness(wiring.Component):
                 for c in range(cfg.cols):
                     y = sum(self.x[line][j0 + c + k] * self.k[line][k] for k in range(K))
                     m.d.comb += Assert(dut.out_data[c] == y, f"y[{line}][{j0 + c}] at step {s}")
+        # reachability: the assumptions (no reset, constant symbols) leave the outputs
+        last = max(self.expected())
+        m.d.comb += Cover((step == last) & dut.out_valid & (dut.out_data[0] != 0), "out_valid")
         return m

@@ -37,8 +37,8 @@ Properties (each an ``Assert``, checked every cycle up to the BMC depth):
 from __future__ import annotations
 
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.hdl import Assert
-from amaranth.lib import wiring
+from amaranth.hdl import Assert, Cover
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In
 from amaranth.utils import ceil_log2
 
@@ -47,7 +47,7 @@ from hw.accel import Accelerator, load_payload
 from hw.config import ArrayConfig
 from sw.latency.rtl import fuse_cycles, gemm_cycles
 
-__all__ = ["AccelHarness", "max_run_cycles", "done_bound"]
+__all__ = ["AccelFuseHarness", "AccelHarness", "max_run_cycles", "done_bound"]
 
 
 def max_run_cycles(cfg: ArrayConfig) -> int:
@@ -92,8 +92,11 @@ class AccelHarness(wiring.Component):
     decoder (zero, in range, just past the depth, overflowing) at a fraction of the solver
     cost of fully free 128-bit words; ``op`` and ``flags`` stay fully free."""
 
-    def __init__(self, cfg: ArrayConfig, sparse: bool = True) -> None:
+    def __init__(self, cfg: ArrayConfig, sparse: bool = True, bound: int | None = None) -> None:
         self.cfg, self.sparse = cfg, sparse
+        #: the ``done_bound`` asserted (default: ``done_bound(cfg)``; tests lower it to show
+        #: that the assertion can fail at the proof's depth)
+        self.bound = done_bound(cfg) if bound is None else bound
         self.dut = Accelerator(cfg)
         self.dut._MustUse__silence = True  # elaborated inside ``elaborate``, not as a submodule
         nf = len(isa.FIELDS)
@@ -207,12 +210,13 @@ class AccelHarness(wiring.Component):
         m.d.sync += [exp_next.eq(p.run & (left > 1)), chk_next.eq(p.run)]
         check(~p.run | (left != 0), "run_length")
         check(~chk_next | (p.run == exp_next), "run_length")
-        since = Signal(range(done_bound(cfg) + 2))
+        bound = self.bound
+        since = Signal(range(max(bound, done_bound(cfg)) + 2))
         with m.If(p.start_go):
             m.d.sync += since.eq(0)
-        with m.Elif(dut.running & (since <= done_bound(cfg))):
+        with m.Elif(dut.running & (since <= bound)):
             m.d.sync += since.eq(since + 1)
-        check(~dut.running | (since < done_bound(cfg)), "done_bound")
+        check(~dut.running | (since < bound), "done_bound")
 
         # 6 -- memory writes only from accepted, well-formed load words
         lp = dut.load.payload
@@ -245,6 +249,20 @@ class AccelHarness(wiring.Component):
         m.d.sync += owed.eq(owed + Mux(asked, rq.count, 0) - given)
         check(~given | (owed != 0), "rd_count")
         check(p.rd_busy | (owed == 0), "rd_count")
+
+        # reachability (``run_cover``): each state and event the properties talk about
+        def cover(cond, name):
+            m.d.comb += Cover(cond, name)
+
+        cover(p.run, "RUN")
+        cover(p.acc_write, "out_valid")  # an array result written in RUN
+        cover(dut.done & ~dut.error, "done")
+        cover(dut.error, "error")
+        cover(given, "rd_data")
+        if cfg.fuse:
+            cover(p.acc_write & p.fmode, "FUSE out_valid")
+        # the longest run: ``running`` in its last allowed cycle (one more fails done_bound)
+        cover(dut.running & (since == done_bound(cfg) - 1), "done_bound reached")
         return m
 
 
@@ -278,3 +296,119 @@ AccelHarness.dut_w_bits = property(lambda h: len(h.dut.w_wdata))
 
 def _max(a, b):
     return Mux(a > b, a, b)
+
+
+class AccelFuseHarness(wiring.Component):
+    """One ``FUSE`` command (then ``HALT``) on a FuSe accelerator, with symbolic lines and taps.
+
+    The harness writes the memory images of ``docs/accelerator.md`` ("FUSE", the layout of
+    ``hw.isa.Fuse``) through the plain write ports: activation word ``j`` = element ``j`` of
+    every line (lane ``r`` = line ``r``), weight word ``i`` = tap ``K-1-i``, the command words
+    ``FUSE(k=K, groups, pfolds)`` and ``HALT``; pulses ``start``; then asserts
+
+    - ``done`` exactly ``total`` cycles after the start cycle (``3 + fuse_cycles`` for the
+      FUSE and 2 for the HALT, the formula written out here), not before, without ``error``,
+      and ``cnt_total == total``;
+    - every accumulator word, read back through ``acc_raddr``/``acc_rdata``, equals the 1-D
+      correlation ``y[l, j] = sum_k line[l, j+k] * tap[l, k]`` of the symbols (word
+      ``f*rows + i`` = line ``g*rows + rows-1-i``, positions ``pf*cols ..``).
+
+    Lines and taps are free in step 0 and constant afterwards; ``rst`` is held low. Covers:
+    RUN (``running``), a result written (``FUSE out_valid``: the first accumulator word
+    nonzero), ``done``. (``error`` cannot occur with this fixed, well-formed program; the
+    free-input harness covers it.)"""
+
+    def __init__(self, cfg: ArrayConfig, K: int, groups: int = 1, pfolds: int = 1) -> None:
+        assert cfg.fuse and 1 <= K <= cfg.max_kernel and cfg.cmd_depth >= 2
+        R, C = cfg.rows, cfg.cols
+        self.cfg, self.K, self.groups, self.pfolds = cfg, K, groups, pfolds
+        self.W = pfolds * C + K - 1  # activation words per line group
+        self.folds = groups * pfolds
+        assert groups * self.W <= cfg.act_depth and groups * K <= cfg.weight_depth
+        assert self.folds * R <= cfg.acc_depth
+        period = max(C + K - 1, R + K)
+        run = (self.folds - 1) * period + C + K + R  # sw.latency.rtl.fuse_cycles, written out
+        self.total = 2 + 1 + run + 2  # FETCH, DECODE, RUN(1 + run); HALT: FETCH, DECODE
+        self.start_step = max(groups * self.W, groups * K, 2)  # after the last image word
+        self.done_step = self.start_step + 1 + self.total
+        self.depth = self.done_step + self.folds * R + 1  # then read every result word
+        act, w = data.ArrayLayout(cfg.act_shape, R), data.ArrayLayout(cfg.weight_shape, K)
+        super().__init__(
+            {
+                "x": In(data.ArrayLayout(data.ArrayLayout(act, self.W), groups)),
+                "k": In(data.ArrayLayout(data.ArrayLayout(w, R), groups)),
+            }
+        )
+
+    def elaborate(self, platform) -> Module:
+        from amaranth import ResetSignal
+        from amaranth.hdl import Assume
+
+        cfg, K = self.cfg, self.K
+        R, C = cfg.rows, cfg.cols
+        m = Module()
+        m.submodules.dut = dut = Accelerator(cfg)
+        m.d.comb += Assume(~ResetSignal())
+        step = Signal(range(self.depth + 2))
+        with m.If(step <= self.depth):
+            m.d.sync += step.eq(step + 1)
+        x_prev, k_prev = Signal.like(self.x), Signal.like(self.k)
+        m.d.sync += [x_prev.eq(self.x), k_prev.eq(self.k)]
+        with m.If(step != 0):
+            m.d.comb += [
+                Assume(self.x.as_value() == x_prev.as_value()),
+                Assume(self.k.as_value() == k_prev.as_value()),
+            ]
+
+        # memory images through the plain write ports
+        words = [
+            isa.encode(isa.Fuse(k=K, groups=self.groups, pfolds=self.pfolds)),
+            isa.encode(isa.Halt()),
+        ]
+        ww = len(dut.w_wdata)
+        for t in range(self.start_step + 1):
+            with m.If(step == t):
+                if t < len(words):
+                    m.d.comb += [dut.cmd_we.eq(1), dut.cmd_waddr.eq(t), dut.cmd_wdata.eq(words[t])]
+                if t < self.groups * self.W:
+                    g, j = divmod(t, self.W)
+                    m.d.comb += [
+                        dut.act_we.eq(1),
+                        dut.act_waddr.eq(t),
+                        dut.act_wdata.eq(self.x[g][j].as_value()),
+                    ]
+                if t < self.groups * K:
+                    g, i = divmod(t, K)
+                    lanes = Cat(*(self.k[g][r][K - 1 - i] for r in range(R)))
+                    m.d.comb += [dut.w_we.eq(1), dut.w_waddr.eq(t), dut.w_wdata.eq(lanes[:ww])]
+                if t == self.start_step:
+                    m.d.comb += dut.start.eq(1)
+
+        def check(cond, name):
+            m.d.comb += Assert(cond, name)
+
+        for s in range(self.start_step + 1, self.done_step):
+            with m.If(step == s):
+                check(~dut.done, f"no done at step {s}")
+        with m.If(step == self.done_step):
+            check(dut.done & ~dut.error, "done")
+            check(dut.cnt_total == self.total, "cnt_total")
+        aw = cfg.acc_width
+        for word in range(self.folds * R):
+            f, i = divmod(word, R)
+            g, pf = divmod(f, self.pfolds)
+            line = R - 1 - i
+            with m.If(step == self.done_step + word):
+                m.d.comb += dut.acc_raddr.eq(word)
+            with m.If(step == self.done_step + word + 1):
+                for c in range(C):
+                    j = pf * C + c
+                    y = sum(self.x[g][j + k][line] * self.k[g][line][k] for k in range(K))
+                    got = dut.acc_rdata[c * aw : (c + 1) * aw].as_signed()
+                    check(got == y, f"y[{g * R + line}][{j}]")
+        m.d.comb += [
+            Cover(dut.running, "RUN"),
+            Cover((step == self.done_step + 1) & (dut.acc_rdata != 0), "FUSE out_valid"),
+            Cover(dut.done, "done"),
+        ]
+        return m

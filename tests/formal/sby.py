@@ -23,7 +23,7 @@ from amaranth.back import rtlil
 
 from synth.tools import warm_yowasp
 
-__all__ = ["BUILD", "SbyResult", "formal_tools_missing", "run_bmc"]
+__all__ = ["BUILD", "SbyResult", "formal_tools_missing", "run_bmc", "run_cover"]
 
 _BIN = Path(sys.executable).parent
 BUILD = Path(os.environ.get("FUSESA_BUILD", Path(__file__).resolve().parents[2] / "build"))
@@ -59,6 +59,17 @@ class SbyResult:
         ]
         return f"{self.status} in {self.seconds:.1f}s ({self.workdir})\n" + "\n".join(lines[-20:])
 
+    @property
+    def unreached(self) -> list[str]:
+        """Names of the covers a cover run did not reach."""
+        names = self.check_names()
+        out = []
+        for line in self.log.splitlines():
+            if "Unreached cover statement" in line and "engine_" in line:
+                cell = re.search(r"check_(\d+)", line)
+                out.append(names.get(cell.group(1), line) if cell else line)
+        return out
+
     def check_names(self) -> dict[str, str]:
         """``$check`` cell number -> the assertion's message (its name in the harness)."""
         il = self.workdir / "top.il"
@@ -68,6 +79,15 @@ class SbyResult:
         return dict(found)
 
 
+def run_cover(
+    name: str, harness, depth: int, timeout: float = 600.0, script: str = ""
+) -> SbyResult:
+    """Cover check: every ``Cover`` of ``harness`` must be reached within ``depth`` cycles
+    (while no ``Assert`` fails on the way). ``passed`` is False if one is unreached; the
+    log names them (``SbyResult.unreached``)."""
+    return run_bmc(name, harness, depth, timeout, script, mode="cover")
+
+
 def run_bmc(
     name: str,
     harness,
@@ -75,9 +95,11 @@ def run_bmc(
     timeout: float = 600.0,
     script: str = "",
     engine: str = "smtbmc --unroll z3",
+    mode: str = "bmc",
 ) -> SbyResult:
     """Bounded model check of ``harness`` for ``depth`` cycles with smtbmc + z3; ``script``
-    is extra Yosys commands run after ``prep`` (e.g. ``memory_map`` for tiny memories)."""
+    is extra Yosys commands run after ``prep`` (e.g. ``memory_map`` for tiny memories).
+    ``mode="cover"``: reach every ``Cover`` instead (``run_cover``)."""
     missing = formal_tools_missing()
     if missing:
         raise RuntimeError(f"formal tool {missing!r} is not installed")
@@ -86,7 +108,7 @@ def run_bmc(
     (work / "top.il").write_text(rtlil.convert(harness, name="top", emit_src=False))
     (work / "top.sby").write_text(
         "[options]\n"
-        "mode bmc\n"
+        f"mode {mode}\n"
         f"depth {depth}\n"
         "multiclock off\n\n"
         "[engines]\n"

@@ -97,6 +97,22 @@ def test_accel_extreme_values_accumulate_exactly():
     np.testing.assert_array_equal(prog.outputs(acc)[0], gemm_ref(x, w))
 
 
+def test_accel_row_folds_one_cycle_apart_update_one_word():
+    """On a 1x1 array a GEMM with ``M = 1`` accumulates its row folds into one accumulator
+    word in consecutive cycles: each read-modify-write must see the previous cycle's write
+    (the accumulate read port is transparent). Bigger arrays space the updates further."""
+    cfg = ArrayConfig(rows=1, cols=1, **SMALL)
+    rng = np.random.default_rng(5)
+    pairs = [(rng.integers(-128, 128, (1, 5)), rng.integers(-128, 128, (5, 2)))]
+    prog = compile_gemms(pairs, cfg)
+    acc, error, (total, _, _) = amaranth_accel(
+        cfg, prog.act, prog.weight, prog.words, prog.acc_words_used
+    )
+    assert not error
+    np.testing.assert_array_equal(prog.outputs(acc)[0], gemm_ref(*pairs[0]))
+    assert total == accel_program_cycles([(1, 5, 2)], 1, 1)
+
+
 def _bad_words():
     good = isa.encode(isa.Gemm(m=2, kfolds=1, nfolds=1))
     lo, _ = isa.FIELDS["a_addr"]

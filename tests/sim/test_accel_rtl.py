@@ -37,6 +37,9 @@ def test_accel_gemms_exact(simulator, array, require_simulator):
         (7, 2 * rows + 1, cols),  # row folds: accumulated in hardware
         (5, rows, 3 * cols - 1),  # column folds, ragged last
         (13, 3 * rows - 2, 2 * cols + 1),  # both
+        # M = 1 over row folds: on 1x1 one accumulator word is updated in consecutive cycles
+        # (the RAM's read-new-data transparency is needed)
+        (1, 3 * rows, cols),
     ]
     pairs = [
         (rng.integers(-128, 128, (M, K)), rng.integers(-128, 128, (K, N))) for M, K, N in shapes

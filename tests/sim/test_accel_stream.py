@@ -114,6 +114,11 @@ def test_accel_streams_robust(simulator, array, require_simulator):
     res = {r.name: r for r in run_stream_jobs(jobs, cfg, simulator)}
     for r in res.values():
         assert r.violations == [], r.name
+    # the monitor sampled while the programs ran: every cycle of each run, the cycle the
+    # ``reset`` jobs' first run was cut short included
+    for name, total in (("clean", gemm_total), ("gaps", gemm_total), ("mixed", mixed_total)):
+        assert res[name].running_cycles == total, name
+    assert res["reset"].running_cycles > mixed_total
 
     def check(name, prog, refs, total, words=None):
         r = res[name]

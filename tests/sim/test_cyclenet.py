@@ -7,12 +7,12 @@ cycle by cycle with a Python model, and malformed netlists are rejected by name.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
 
 from sim.cyclenet import compile_json, yosys_script
+from tests.conftest import require_tool
 
 SMALL = """
 module toy(clk, rst, en, a, b, y, s, t, m);
@@ -63,8 +63,8 @@ def _model(inputs):
     return out
 
 
-@pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus not installed")
 def test_cycle_netlist_matches_python_model(tmp_path):
+    require_tool("iverilog")
     from synth.tools import find_yosys
 
     (tmp_path / "toy.v").write_text(SMALL)

@@ -23,8 +23,9 @@ from sw.latency.rtl import (
     accel_gemm_cycles,
     accel_packed_fuse_conv_cycles,
 )
+from tests.conftest import import_or_skip
 
-torch = pytest.importorskip("torch")
+torch = import_or_skip("torch")
 
 ARRAY = (8, 8)
 

@@ -9,6 +9,7 @@ from torch import nn
 from sw.models.flops import count_flops
 from sw.models.shapes import build_meta
 from sw.models.zoo import build_model
+from tests.conftest import import_or_skip
 
 X224 = torch.zeros(1, 3, 224, 224)
 
@@ -72,7 +73,7 @@ _ALL_PTH = [
     [p if p in _FAST_PTH else pytest.param(*p, marks=pytest.mark.slow) for p in _ALL_PTH],
 )
 def test_count_flops_fx_rules_equal_real_pthflops(net, variant):
-    pthflops = pytest.importorskip("pthflops")
+    pthflops = import_or_skip("pthflops")
     model = build_model(net, variant).eval()
     x = torch.rand(1, 3, 64, 64)  # small input keeps the real forward cheap; rules are exact
     with torch.no_grad():
@@ -83,7 +84,7 @@ def test_count_flops_fx_rules_equal_real_pthflops(net, variant):
 def test_pthflops_fx_cannot_trace_half_models():
     # Why this counter exists: pthflops' FX interpreter crashes on tuple-returning nodes
     # (x.chunk in every FuSe-Half block), and its JIT mode needs torch.onnx._optimize_trace.
-    pthflops = pytest.importorskip("pthflops")
+    pthflops = import_or_skip("pthflops")
     model = build_model("mobilenet_v2", "half").eval()
     with pytest.raises(IndexError):
         pthflops.count_ops(model, torch.rand(1, 3, 64, 64), print_readable=False, verbose=False)

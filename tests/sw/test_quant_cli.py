@@ -9,12 +9,13 @@ import torch
 
 from fusesa.cli import main
 from sw.export import load_network
+from tests.conftest import import_or_skip
 
 torch.set_num_threads(1)
 
 
 def test_quantize_writes_file_and_reports(tmp_path, capsys):
-    pytest.importorskip("onnxruntime")
+    import_or_skip("onnxruntime")
     out, onnx_path = tmp_path / "q" / "net.qnet.npz", tmp_path / "net.onnx"
     argv = ["quantize", "--net", "mobilenet_v2", "--variant", "half", "--resolution", "32"]
     argv += ["--calib", "4", "--eval", "4", "--classes", "10", "--seed", "3"]
