@@ -9,6 +9,7 @@ import struct
 import numpy as np
 import pytest
 import torch
+from train_data import write_cifar, write_folder
 
 from fusesa.cli import main
 from sw.train import datasets
@@ -134,16 +135,21 @@ def test_fashion_loader_reads_uncompressed_files_and_limits(tmp_path):
 
 
 def test_limits_apply_to_every_dataset(tmp_path):
-    full = load_dataset("DIGITS")
-    data = load_dataset("DIGITS", train_limit=100, test_limit=40)
-    assert (len(data.train), len(data.test)) == (100, 40)
-    idx = torch.arange(40)
-    assert torch.equal(data.test.batch(idx), full.test.batch(idx))
-    assert torch.equal(data.train.labels, full.train.labels[:100])
-    with pytest.raises(ValueError, match="training limit 5000 exceeds the 1437 training images"):
-        load_dataset("DIGITS", train_limit=5000)
+    write_cifar(tmp_path / "c", "CIFAR10", per_file=3)
+    full = load_dataset("CIFAR10", tmp_path / "c")
+    data = load_dataset("CIFAR10", tmp_path / "c", train_limit=7, test_limit=2)
+    assert (len(data.train), len(data.test)) == (7, 2)
+    assert torch.equal(data.train.batch(torch.arange(7)), full.train.batch(torch.arange(7)))
+    assert torch.equal(data.test.labels, full.test.labels[:2])
+    write_folder(tmp_path / "f", per_class=2)
+    full = load_dataset("FOLDER", tmp_path / "f", resolution=16)
+    data = load_dataset("FOLDER", tmp_path / "f", resolution=16, train_limit=4, test_limit=5)
+    assert data.train.paths == full.train.paths[:4] and len(data.test) == 5
+    assert torch.equal(data.train.labels, full.train.labels[:4])
+    with pytest.raises(ValueError, match="training limit 16 exceeds the 15 training images"):
+        load_dataset("CIFAR10", tmp_path / "c", train_limit=16)
     with pytest.raises(ValueError, match="test limit must be a positive integer, not 0"):
-        load_dataset("DIGITS", test_limit=0)
+        load_dataset("CIFAR10", tmp_path / "c", test_limit=0)
 
 
 def test_fashion_missing_and_bad_files_are_named(tmp_path):
