@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 
-apt_pkgs=(iverilog yosys opensta qflow-tech-osu018 ccache z3 make g++)
+apt_pkgs=(iverilog yosys opensta qflow-tech-osu018 ccache z3 make g++ dataset-fashion-mnist)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sw.models.zoo import NETWORKS, canonical_variant
 from sw.train.datasets import canonical_dataset
+from sw.train.distill import check_distill_options
 from sw.train.presets import Recipe, get_preset
 
 #: ``-N`` spellings of the original script -> zoo network keys.
@@ -24,6 +25,7 @@ _LOWER = {k.lower(): v for k, v in NETWORK_ALIASES.items()}
 #: Preset used when none is named: the short CPU one for DIGITS, the ImageNet recipe otherwise.
 DEFAULT_PRESET = {
     "DIGITS": "cpu",
+    "FASHIONMNIST": "cpu",
     "CIFAR10": "imagenet",
     "CIFAR100": "imagenet",
     "FOLDER": "imagenet",
@@ -39,6 +41,11 @@ RESUME_KEYS = (
     "resolution",
     "seed",
     "lr",
+    "train_limit",
+    "test_limit",
+    "teacher",
+    "distill_temperature",
+    "distill_weight",
 )
 
 
@@ -73,6 +80,11 @@ class TrainConfig:
     ema_decay: float | None = None
     threads: int = 1
     max_steps: int | None = None  # cap on optimizer steps per epoch (smoke tests)
+    train_limit: int | None = None  # first N training images only (smoke runs)
+    test_limit: int | None = None  # first N test images only
+    teacher: str | None = None  # training checkpoint of a distillation teacher (sw.train.distill)
+    distill_temperature: float = 4.0
+    distill_weight: float = 0.5  # weight of the distillation term; 1 - weight for cross-entropy
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataset", canonical_dataset(self.dataset))
@@ -88,6 +100,13 @@ class TrainConfig:
             raise ValueError(f"Thread count must be a positive integer, not {self.threads!r}")
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps must be a positive integer, not {self.max_steps!r}")
+        for key in ("train_limit", "test_limit"):
+            value = getattr(self, key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(f"{key} must be a positive integer, not {value!r}")
+        check_distill_options(self.distill_temperature, self.distill_weight)
         if self.lr is not None and not self.lr > 0:
             raise ValueError(f"Learning rate must be positive, not {self.lr!r}")
 

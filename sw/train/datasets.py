@@ -1,5 +1,6 @@
-"""Local image data for training (issue 12): CIFAR-10/100 python-pickle batches, scikit-learn's
-bundled 8x8 handwritten digits, and ImageNet-style class-folder trees. Nothing is downloaded.
+"""Local image data for training (issues 12, 21): CIFAR-10/100 python-pickle batches,
+scikit-learn's bundled 8x8 handwritten digits, Fashion-MNIST's idx files (Debian's
+``dataset-fashion-mnist``) and ImageNet-style class-folder trees. Nothing is downloaded.
 
 Every dataset becomes two ``ImageSource``s (train, test) that hand out ``uint8`` batches of
 shape ``N x 3 x S x S`` for a list of indices, plus what the batch transforms
@@ -14,11 +15,21 @@ Expected files (``--data-dir DIR``):
 * CIFAR-100: ``DIR/train`` and ``DIR/test`` (``cifar-100-python``, or its parent).
 * FOLDER: ``DIR/train/<class>/<image>`` and ``DIR/val/<class>/<image>``.
 * DIGITS: no files (``sklearn.datasets.load_digits``); a fixed stratified 80/20 split.
+* FASHIONMNIST: ``DIR/train-images-idx3-ubyte.gz``, ``train-labels-idx1-ubyte.gz``,
+  ``t10k-images-idx3-ubyte.gz``, ``t10k-labels-idx1-ubyte.gz`` (or the same names without
+  ``.gz``); ``DIR`` defaults to ``FASHION_MNIST_DIR``, where Debian installs them. The 28x28 grey
+  images are zero-padded to 32x32 (2 pixels each side; the background is 0) and the grey
+  channel is repeated on the three input channels of the zoo's stems.
+
+``load_dataset(..., train_limit=N, test_limit=M)`` keeps the first N training and M test images
+(smoke runs); the normalization statistics are those of the full training split.
 """
 
 from __future__ import annotations
 
+import gzip
 import pickle
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -27,7 +38,17 @@ import numpy as np
 import torch
 
 #: Dataset names accepted by ``load_dataset`` (and ``fusesa train -D``).
-DATASETS: tuple[str, ...] = ("CIFAR10", "CIFAR100", "DIGITS", "FOLDER")
+DATASETS: tuple[str, ...] = ("CIFAR10", "CIFAR100", "DIGITS", "FASHIONMNIST", "FOLDER")
+#: Where Debian's ``dataset-fashion-mnist`` package installs the four idx files.
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_PACKAGE = "dataset-fashion-mnist"
+#: Fashion-MNIST file stems (``.gz`` appended when that file exists) per split.
+FASHION_MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+#: Fashion-MNIST images are stored zero-padded from 28x28 to this side.
+FASHION_MNIST_SIZE = 32
 #: Image suffixes a FOLDER tree may hold.
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp", ".tif", ".tiff"})
 #: Seed of the fixed DIGITS train/test split (independent of the training seed).
@@ -60,6 +81,21 @@ class TensorImages:
 
     def batch(self, indices: torch.Tensor) -> torch.Tensor:
         return self.images[indices]
+
+
+@dataclass
+class GreyImages:
+    """Grey images held in memory as one ``uint8`` tensor N x 1 x S x S; batches repeat the grey
+    channel on three channels (the zoo's stems take RGB)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def batch(self, indices: torch.Tensor) -> torch.Tensor:
+        return self.images[indices].expand(-1, 3, -1, -1).contiguous()
 
 
 @dataclass
@@ -270,21 +306,161 @@ def _folder(data_dir: Path, resolution: int) -> DataSplits:
     )  # fmt: skip
 
 
+#: idx element types (the third magic byte); only unsigned bytes occur in (Fashion-)MNIST.
+_IDX_UINT8 = 0x08
+
+
+def read_idx(path: str | Path, ndim: int | None = None) -> np.ndarray:
+    """Read an idx file (gzip-compressed when its name ends in ``.gz``) into a ``uint8`` array.
+
+    The header is checked strictly: magic bytes ``00 00``, element type ``0x08`` (unsigned
+    byte), the number of dimensions (``ndim`` when given), one big-endian ``uint32`` per
+    dimension, then exactly ``prod(dims)`` bytes of data. Anything else, a truncated file or a
+    corrupt gzip stream raises a ``ValueError`` naming the file and what is wrong."""
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                raw = f.read()
+        else:
+            raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ValueError(f"idx file {path} not found") from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"idx file {path} cannot be decompressed: {exc}") from exc
+    if len(raw) < 4:
+        raise ValueError(f"idx file {path} is truncated: {len(raw)} bytes, no 4-byte magic")
+    if raw[0] != 0 or raw[1] != 0:
+        raise ValueError(
+            f"idx file {path} has bad magic bytes {raw[:2].hex()} (expected 0000); not an idx file"
+        )
+    if raw[2] != _IDX_UINT8:
+        raise ValueError(
+            f"idx file {path} has element type 0x{raw[2]:02x}, expected 0x08 (unsigned byte)"
+        )
+    dims_n = raw[3]
+    if dims_n == 0 or (ndim is not None and dims_n != ndim):
+        want = f"{ndim}" if ndim is not None else "at least 1"
+        raise ValueError(f"idx file {path} has {dims_n} dimensions, expected {want}")
+    header = 4 + 4 * dims_n
+    if len(raw) < header:
+        raise ValueError(
+            f"idx file {path} is truncated in its header: {len(raw)} bytes, header needs {header}"
+        )
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims_n))
+    expected = int(np.prod(dims, dtype=np.int64))
+    got = len(raw) - header
+    if got < expected:
+        raise ValueError(
+            f"idx file {path} is truncated: dims {dims} need {expected} data bytes, found {got}"
+        )
+    if got > expected:
+        raise ValueError(
+            f"idx file {path} has {got - expected} trailing bytes after the {expected} data "
+            f"bytes of dims {dims}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _idx_file(data_dir: Path, stem: str) -> Path:
+    for name in (stem + ".gz", stem):
+        if (data_dir / name).is_file():
+            return data_dir / name
+    raise ValueError(
+        f"FASHIONMNIST file {data_dir / (stem + '.gz')} not found (nor {stem} without .gz)"
+    )
+
+
+def _fashion_mnist(data_dir: Path | None) -> DataSplits:
+    if data_dir is None:
+        data_dir = FASHION_MNIST_DIR
+        if not data_dir.is_dir():
+            raise ValueError(
+                f"Fashion-MNIST not found in {data_dir}: install Debian's package "
+                f"(apt-get install {FASHION_MNIST_PACKAGE}) or pass --data-dir DIR holding "
+                f"the four idx files (nothing is downloaded)"
+            )
+    elif not data_dir.is_dir():
+        raise ValueError(f"Data directory {data_dir} for FASHIONMNIST does not exist")
+    pad = (FASHION_MNIST_SIZE - 28) // 2
+    splits = []
+    for images_stem, labels_stem in FASHION_MNIST_FILES.values():
+        images_path = _idx_file(data_dir, images_stem)
+        labels_path = _idx_file(data_dir, labels_stem)
+        images = read_idx(images_path, ndim=3)
+        labels = read_idx(labels_path, ndim=1)
+        if images.shape[1:] != (28, 28):
+            raise ValueError(f"idx file {images_path} holds {images.shape[1:]} images, not 28x28")
+        if labels.shape[0] != images.shape[0]:
+            raise ValueError(
+                f"idx file {labels_path} has {labels.shape[0]} labels for the "
+                f"{images.shape[0]} images of {images_path}"
+            )
+        if labels.size and labels.max() > 9:
+            raise ValueError(f"idx file {labels_path} has label {labels.max()}, expected 0..9")
+        padded = np.zeros((images.shape[0], 1, FASHION_MNIST_SIZE, FASHION_MNIST_SIZE), np.uint8)
+        padded[:, 0, pad : pad + 28, pad : pad + 28] = images
+        splits.append(
+            GreyImages(torch.from_numpy(padded), torch.from_numpy(labels.astype(np.int64)))
+        )
+    # Exact mean/std of the padded training images (what the network sees) from a histogram.
+    hist = np.bincount(splits[0].images.numpy().ravel(), minlength=256).astype(np.float64)
+    values = np.arange(256, dtype=np.float64) / 255.0
+    mean = float((hist * values).sum() / hist.sum())
+    std = float(np.sqrt((hist * (values - mean) ** 2).sum() / hist.sum()))
+    # Training: random 32x32 window of the image zero-padded by 2 (shifts of up to 2 pixels)
+    # and horizontal flips (a mirrored garment or shoe keeps its class).
+    return DataSplits(
+        "FASHIONMNIST", splits[0], splits[1], 10, FASHION_MNIST_SIZE, FASHION_MNIST_SIZE, 2,
+        True, (mean,) * 3, (std,) * 3,
+    )  # fmt: skip
+
+
+def _head(source: ImageSource, limit: int | None, what: str, name: str) -> ImageSource:
+    """The first ``limit`` images of ``source`` (all of them for ``None``)."""
+    if limit is None:
+        return source
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"{what} limit must be a positive integer, not {limit!r}")
+    if limit > len(source):
+        raise ValueError(f"{what} limit {limit} exceeds the {len(source)} {what} images of {name}")
+    if isinstance(source, FolderImages):
+        return FolderImages(source.paths[:limit], source.labels[:limit], source.size)
+    if isinstance(source, (TensorImages, GreyImages)):
+        return type(source)(source.images[:limit], source.labels[:limit])
+    raise TypeError(f"cannot limit a {type(source).__name__}")
+
+
 def canonical_dataset(name: str) -> str:
-    """``cifar10`` -> ``CIFAR10`` etc.; ``ValueError`` naming the value if unknown."""
-    key = str(name).upper().replace("-", "")
+    """``cifar10`` -> ``CIFAR10``, ``fashion-mnist`` -> ``FASHIONMNIST`` etc.; ``ValueError``
+    naming the value if unknown."""
+    key = str(name).upper().replace("-", "").replace("_", "")
     if key not in DATASETS:
         raise ValueError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     return key
 
 
 def load_dataset(
-    name: str, data_dir: str | Path | None = None, resolution: int = 224
+    name: str,
+    data_dir: str | Path | None = None,
+    resolution: int = 224,
+    train_limit: int | None = None,
+    test_limit: int | None = None,
 ) -> DataSplits:
-    """Load dataset ``name`` (one of ``DATASETS``) from ``data_dir`` (unused for DIGITS)."""
-    name = canonical_dataset(name)
+    """Load dataset ``name`` (one of ``DATASETS``) from ``data_dir`` (unused for DIGITS; default
+    ``FASHION_MNIST_DIR`` for FASHIONMNIST), keeping the first ``train_limit`` / ``test_limit``
+    images of each split when given."""
+    data = _load(canonical_dataset(name), data_dir, resolution)
+    data.train = _head(data.train, train_limit, "training", data.name)
+    data.test = _head(data.test, test_limit, "test", data.name)
+    return data
+
+
+def _load(name: str, data_dir: str | Path | None, resolution: int) -> DataSplits:
     if name == "DIGITS":
         return _digits()
+    if name == "FASHIONMNIST":
+        return _fashion_mnist(None if data_dir is None else Path(data_dir))
     if data_dir is None:
         raise ValueError(f"Dataset {name} needs --data-dir (nothing is downloaded)")
     data_dir = Path(data_dir)

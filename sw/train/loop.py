@@ -31,6 +31,7 @@ from torch import nn
 
 from sw.models.zoo import build_model
 from sw.train.checkpoint import (
+    load_checkpoint,
     read_checkpoint,
     rng_state,
     save_checkpoint,
@@ -39,6 +40,7 @@ from sw.train.checkpoint import (
 )
 from sw.train.config import RESUME_KEYS, TrainConfig
 from sw.train.datasets import DataSplits, ImageSource, load_dataset
+from sw.train.distill import distillation_loss
 from sw.train.ema import ModelEma
 from sw.train.presets import Recipe
 from sw.train.transforms import eval_batch, train_batch
@@ -100,6 +102,30 @@ def evaluate(
     return total_loss / max(n, 1), correct / max(n, 1)
 
 
+def load_teacher(path: str | Path, data: DataSplits, resolution: int) -> nn.Module:
+    """The distillation teacher of training checkpoint ``path`` (its EMA weights, eval mode,
+    frozen); ``ValueError`` naming the file unless it was trained on the same dataset, classes,
+    resolution and normalization as this run."""
+    teacher = load_checkpoint(path)
+    meta = teacher.train_meta  # type: ignore[attr-defined]
+    mine = {
+        "dataset": data.name,
+        "num_classes": data.num_classes,
+        "resolution": resolution,
+        "mean": list(data.mean),
+        "std": list(data.std),
+    }
+    for key, value in mine.items():
+        if meta.get(key) != value:
+            raise ValueError(
+                f"Teacher checkpoint {path} was trained with {key}={meta.get(key)!r}, "
+                f"this run has {value!r}"
+            )
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher.eval()
+
+
 def _write_metrics(run_dir: Path, cfg: TrainConfig, recipe: Recipe, history: list[dict]) -> None:
     with (run_dir / "metrics.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=METRIC_COLUMNS)
@@ -141,7 +167,11 @@ def train(
     if saved is not None:
         _check_resume(saved["config"], cfg, ckpt_path)
 
-    data = load_dataset(cfg.dataset, cfg.data_dir, recipe.resolution)
+    data = load_dataset(
+        cfg.dataset, cfg.data_dir, recipe.resolution, cfg.train_limit, cfg.test_limit
+    )
+    # Before seeding: building the teacher draws initial weights from the global RNG.
+    teacher = load_teacher(cfg.teacher, data, recipe.resolution) if cfg.teacher else None
     torch.manual_seed(recipe.seed)
     np.random.seed(recipe.seed % 2**32)
     random.seed(recipe.seed)
@@ -166,6 +196,7 @@ def train(
         "resolution": recipe.resolution,
         "mean": list(data.mean),
         "std": list(data.std),
+        "teacher": cfg.teacher,
     }
 
     start_epoch, history = 0, []
@@ -198,7 +229,15 @@ def train(
             x = train_batch(data.train.batch(idx), data, recipe.resolution, gen)
             y = data.train.labels[idx]
             logits = model(x)
-            loss = criterion(logits, y)
+            if teacher is None:
+                loss = criterion(logits, y)
+            else:
+                with torch.no_grad():
+                    teacher_logits = teacher(x)
+                loss = distillation_loss(
+                    logits, teacher_logits, y, cfg.distill_temperature, cfg.distill_weight,
+                    recipe.label_smoothing,
+                )  # fmt: skip
             if not math.isfinite(loss.item()):
                 raise FloatingPointError(f"Training loss became {loss.item()} at epoch {epoch + 1}")
             optimizer.zero_grad(set_to_none=True)
