@@ -102,7 +102,18 @@ def layer_memory_words(layer, rows: int, cols: int, hardware: str) -> dict[str, 
         g, pf = ceil(lines / rows), ceil(positions / cols)
         return g * (pf * cols + k - 1), g * k, g * pf * rows
 
-    if kind in ("conv", "pointwise", "linear"):
+    packed = None
+    if kind in ("fuse_row", "fuse_col") and hardware == "FuSe":
+        from sw.latency.rtl import fuse_conv_mapping, packed_fuse_commands
+
+        h, w_in = layer.in_shape[2:]
+        pad = ((hp - h) // 2, (wp - w_in) // 2)
+        geom = (n, c, h, w_in, (kh, kw), (sh, sw), pad, rows, cols)
+        if fuse_conv_mapping(*geom) == "fuse-packed":  # line packing (issue 22), as "auto"
+            packed = [fuse(lines, pos, k) for lines, pos, k in packed_fuse_commands(*geom)]
+    if packed is not None:
+        (a, w, acc), cmds = (sum(e[i] for e in packed) for i in range(3)), len(packed)
+    elif kind in ("conv", "pointwise", "linear"):
         (a, w, acc), cmds = gemm(n * ho * wo, kh * kw * c, layer.out_channels), 1
     elif kind == "fuse_row" and hardware == "FuSe":
         (a, w, acc), cmds = fuse(n * c * ((hp - 1) // sh + 1), wp - kw + 1, kw), 1

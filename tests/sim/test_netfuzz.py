@@ -26,4 +26,4 @@ def test_random_networks_bit_exact_with_model_cycles(require_simulator):
         case = random_network(seed)
         res = check_network(case, "icarus")
         kinds |= {r.mapping for r in res.accel_layers}
-    assert kinds == {"gemm", "fuse", "depthwise-baseline"}
+    assert kinds == {"gemm", "fuse", "fuse-packed", "depthwise-baseline"}
