@@ -89,6 +89,9 @@ assert all(FuseWord[name].offset == lo for name, (lo, _) in isa.FUSE_FIELDS.item
 RequantWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.REQUANT_FIELDS.items()})
 assert all(RequantWord[name].offset == lo for name, (lo, _) in isa.REQUANT_FIELDS.items())
 assert RequantWord.size == isa.WORD_BITS
+ConvWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.CONV_FIELDS.items()})
+assert all(ConvWord[name].offset == lo for name, (lo, _) in isa.CONV_FIELDS.items())
+assert ConvWord.size == isa.WORD_BITS
 AddWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.ADD_FIELDS.items()})
 assert all(AddWord[name].offset == lo for name, (lo, _) in isa.ADD_FIELDS.items())
 assert AddWord.size == isa.WORD_BITS
@@ -465,9 +468,147 @@ class Accelerator(wiring.Component):
 
         # streamer: one activation row per cycle, the first of a tile with the swap tag
         a_issue = s_go | s_busy
-        g_aaddr = Mux(s_go, s_abase, a_ptr)
+        # conv addressing (``Gemm(conv=1)``, ``hw.isa.ConvCfg``): row i = (n, oy, ox) of row
+        # fold kf = (ky, kx, p) reads plane p at (y, x) = (oy*sh + ky - pt, ox*sw + kx - pl),
+        # zero outside the map. All coordinates are kept incrementally: ``nt_*`` describe the
+        # next tile to stream (advanced at ``s_go``), ``ct_*`` the current one, ``r_*`` the
+        # next row. ``cur_*`` are the coordinates of the row issued this cycle.
+        cv = SimpleNamespace(
+            **{
+                k: Signal(w, name=f"cv_{k}")
+                for k, w in (
+                    ("set", 1),
+                    ("n", 12),
+                    ("h", 12),
+                    ("w", 12),
+                    ("ho", 12),
+                    ("wo", 12),
+                    ("kw", 4),
+                    ("sh", 3),
+                    ("sw", 3),
+                    ("cfolds", 12),
+                    ("plane", 20),
+                    ("mconv", 40),
+                    ("kconv", 24),
+                )
+            }
+        )
+        cv_hw = Signal(24)  # H*W
+        cv_shw = Signal(signed(18))  # sh*W
+        cv_ptw = Signal(signed(18))  # -pt*W
+        cv_pt = Signal(signed(6))
+        cv_pl = Signal(signed(6))
+        cmode = Signal()  # the GEMM in RUN reads with conv addressing
+        CW = 28  # signed coordinate/offset width: |(y)*W| < 2**25
+        nt_cf = Signal(12)
+        nt_kx = Signal(4)
+        nt_cfbase = Signal(24)
+        nt_x0 = Signal(signed(CW))  # kx - pl
+        nt_y0 = Signal(signed(CW))  # ky - pt
+        nt_yoff0 = Signal(signed(CW))  # (ky - pt)*W
+        ct_x0 = Signal(signed(CW))
+        ct_y0 = Signal(signed(CW))
+        ct_yoff0 = Signal(signed(CW))
+        r_ox = Signal(12)
+        r_oy = Signal(12)
+        r_x = Signal(signed(CW))
+        r_y = Signal(signed(CW))
+        r_yoff = Signal(signed(CW))
+        r_base = Signal(24)  # plane base + n*H*W
+        cur = {
+            k: Signal.like(v, name=f"cur_{k}")
+            for k, v in (
+                ("ox", r_ox),
+                ("oy", r_oy),
+                ("x", r_x),
+                ("y", r_y),
+                ("yoff", r_yoff),
+                ("base", r_base),
+                ("x0", ct_x0),
+                ("y0", ct_y0),
+                ("yoff0", ct_yoff0),
+            )
+        }
+        with m.If(s_go):
+            m.d.comb += [
+                cur["ox"].eq(0),
+                cur["oy"].eq(0),
+                cur["x"].eq(nt_x0),
+                cur["y"].eq(nt_y0),
+                cur["yoff"].eq(nt_yoff0),
+                cur["base"].eq(nt_cfbase),
+                cur["x0"].eq(nt_x0),
+                cur["y0"].eq(nt_y0),
+                cur["yoff0"].eq(nt_yoff0),
+            ]
+        with m.Else():
+            m.d.comb += [
+                cur["ox"].eq(r_ox),
+                cur["oy"].eq(r_oy),
+                cur["x"].eq(r_x),
+                cur["y"].eq(r_y),
+                cur["yoff"].eq(r_yoff),
+                cur["base"].eq(r_base),
+                cur["x0"].eq(ct_x0),
+                cur["y0"].eq(ct_y0),
+                cur["yoff0"].eq(ct_yoff0),
+            ]
+        c_addr = Signal(signed(CW + 2))
+        c_in = Signal()  # (y, x) inside the map
+        c_in_d = Signal(init=1)  # ... for the data arriving this cycle
+        m.d.comb += [
+            c_addr.eq(cur["base"] + cur["yoff"] + cur["x"]),
+            c_in.eq((cur["y"] >= 0) & (cur["y"] < cv.h) & (cur["x"] >= 0) & (cur["x"] < cv.w)),
+        ]
+        m.d.sync += c_in_d.eq(~cmode | c_in)
+        with m.If(cmode & a_issue):
+            with m.If(cur["ox"] != cv.wo - 1):
+                m.d.sync += [r_ox.eq(cur["ox"] + 1), r_x.eq(cur["x"] + cv.sw)]
+                m.d.sync += [r_oy.eq(cur["oy"]), r_y.eq(cur["y"]), r_yoff.eq(cur["yoff"])]
+                m.d.sync += r_base.eq(cur["base"])
+            with m.Else():
+                m.d.sync += [r_ox.eq(0), r_x.eq(cur["x0"])]
+                with m.If(cur["oy"] != cv.ho - 1):
+                    m.d.sync += [
+                        r_oy.eq(cur["oy"] + 1),
+                        r_y.eq(cur["y"] + cv.sh),
+                        r_yoff.eq(cur["yoff"] + cv_shw),
+                        r_base.eq(cur["base"]),
+                    ]
+                with m.Else():  # next image
+                    m.d.sync += [
+                        r_oy.eq(0),
+                        r_y.eq(cur["y0"]),
+                        r_yoff.eq(cur["yoff0"]),
+                        r_base.eq(cur["base"] + cv_hw),
+                    ]
+        with m.If(cmode & s_go):
+            m.d.sync += [ct_x0.eq(nt_x0), ct_y0.eq(nt_y0), ct_yoff0.eq(nt_yoff0)]
+            with m.If(s_kf + 1 == kfolds):  # back to row fold 0 (next column fold)
+                m.d.sync += [
+                    nt_cf.eq(0),
+                    nt_kx.eq(0),
+                    nt_cfbase.eq(a_base),
+                    nt_x0.eq(-cv_pl),
+                    nt_y0.eq(-cv_pt),
+                    nt_yoff0.eq(cv_ptw),
+                ]
+            with m.Elif(nt_cf != cv.cfolds - 1):
+                m.d.sync += [nt_cf.eq(nt_cf + 1), nt_cfbase.eq(nt_cfbase + cv.plane)]
+            with m.Else():
+                m.d.sync += [nt_cf.eq(0), nt_cfbase.eq(a_base)]
+                with m.If(nt_kx != cv.kw - 1):
+                    m.d.sync += [nt_kx.eq(nt_kx + 1), nt_x0.eq(nt_x0 + 1)]
+                with m.Else():
+                    m.d.sync += [
+                        nt_kx.eq(0),
+                        nt_x0.eq(-cv_pl),
+                        nt_y0.eq(nt_y0 + 1),
+                        nt_yoff0.eq(nt_yoff0 + cv.w),
+                    ]
+        g_aaddr = Mux(cmode, c_addr[:24], Mux(s_go, s_abase, a_ptr))
         m.d.sync += arr.in_swap.eq(s_go)
-        m.d.comb += arr.in_data.eq(act_rd.data)
+        m.d.comb += arr.in_data.eq(Mux(c_in_d, act_rd.data.as_value(), 0))
         with m.If(s_go):
             m.d.sync += [
                 s_count.eq(s_count + 1),
@@ -586,7 +727,9 @@ class Accelerator(wiring.Component):
         # -- shared datapath: memories -> array -> accumulator memory ------------------------
         m.d.comb += [
             act_rd.addr.eq(Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr))),
-            w_rd.addr.eq(Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_wbase + f_ph - (C - 1), w_ptr))),
+            w_rd.addr.eq(
+                Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_wbase + f_ph - (C - 1), w_ptr))
+            ),
             acc_wr.addr.eq(Mux(fmode, fo_addr, o_addr)),
             acc_wr.en.eq(run & arr.out_valid),
         ]
@@ -642,15 +785,14 @@ class Accelerator(wiring.Component):
         if not cfg.fuse:  # no FuSe mode: FUSE is a malformed opcode
             fuse_ok = fuse_ok & 0
         gemm_ok = (
-            (word.flags == 0)
-            & (word.reserved == 0)
+            (word.reserved == 0)
             & (word.m != 0)
             & (word.kfolds != 0)
             & (word.nfolds != 0)
-            & (act_end <= cfg.act_depth)
             & (w_end <= cfg.weight_depth)
             & (acc_end <= cfg.acc_depth)
         )
+        gemm_plain_ok = (word.flags == 0) & (act_end <= cfg.act_depth)
         q_act_end = Signal(48)
         q_w_end = Signal(40)
         q_acc_end = Signal(40)
@@ -685,6 +827,33 @@ class Accelerator(wiring.Component):
         )
         if not has_outstage(cfg):  # no residual adder either
             add_ok = add_ok & 0
+        cword = data.View(ConvWord, cmd_rd.data)
+        conv_ok = (
+            (cword.flags == 0)
+            & (cword.reserved == 0)
+            & (cword.n != 0)
+            & (cword.h != 0)
+            & (cword.w != 0)
+            & (cword.ho != 0)
+            & (cword.wo != 0)
+            & (cword.kh != 0)
+            & (cword.kw != 0)
+            & (cword.sh != 0)
+            & (cword.sw != 0)
+            & (cword.cfolds != 0)
+            & (cword.n * cword.h * cword.w < (1 << 20))
+        )
+        cv_act = Signal(40)  # activation words a conv GEMM may read: cfolds * plane
+        conv_gemm_ok = (
+            (word.flags == 1)
+            & cv.set
+            & (word.m == cv.mconv)
+            & (word.kfolds == cv.kconv)
+            & (word.a_addr + cv_act <= cfg.act_depth)
+        )
+        if not has_outstage(cfg):  # conv addressing comes with the output stage
+            conv_ok = conv_ok & 0
+            conv_gemm_ok = conv_gemm_ok & 0
         halt_ok = word.as_value()[4:] == 0
 
         # ``start`` waits for a read-back in flight (so acc_mem never changes under it); a
@@ -700,6 +869,7 @@ class Accelerator(wiring.Component):
         def restart():
             m.d.sync += [
                 pc.eq(0),
+                cv.set.eq(0),  # a conv GEMM needs a CONV of this run
                 self.cnt_total.eq(0),
                 self.cnt_busy.eq(0),
                 self.cnt_stall.eq(0),
@@ -724,8 +894,39 @@ class Accelerator(wiring.Component):
                 m.d.comb += [counting.eq(1), decode.eq(1)]
                 with m.If((word.op == isa.Op.HALT) & halt_ok):
                     m.next = "DONE"
-                with m.Elif((word.op == isa.Op.GEMM) & gemm_ok):
+                with m.Elif((cword.op == isa.Op.CONV) & conv_ok):
                     m.d.sync += [
+                        cv.set.eq(1),
+                        cv.n.eq(cword.n),
+                        cv.h.eq(cword.h),
+                        cv.w.eq(cword.w),
+                        cv.ho.eq(cword.ho),
+                        cv.wo.eq(cword.wo),
+                        cv.kw.eq(cword.kw),
+                        cv.sh.eq(cword.sh),
+                        cv.sw.eq(cword.sw),
+                        cv.cfolds.eq(cword.cfolds),
+                        cv.plane.eq(cword.n * cword.h * cword.w),
+                        cv.mconv.eq(cword.n * cword.ho * cword.wo),
+                        cv.kconv.eq(cword.kh * cword.kw * cword.cfolds),
+                        cv_act.eq(cword.cfolds * (cword.n * cword.h * cword.w)),
+                        cv_hw.eq(cword.h * cword.w),
+                        cv_shw.eq(cword.sh * cword.w),
+                        cv_ptw.eq(-(cword.pt * cword.w)),
+                        cv_pt.eq(cword.pt),
+                        cv_pl.eq(cword.pl),
+                        pc.eq(pc + 1),
+                    ]
+                    m.next = "FETCH"
+                with m.Elif((word.op == isa.Op.GEMM) & gemm_ok & (gemm_plain_ok | conv_gemm_ok)):
+                    m.d.sync += [
+                        cmode.eq(word.flags[0]),
+                        nt_cf.eq(0),
+                        nt_kx.eq(0),
+                        nt_cfbase.eq(word.a_addr),
+                        nt_x0.eq(-cv_pl),
+                        nt_y0.eq(-cv_pt),
+                        nt_yoff0.eq(cv_ptw),
                         M.eq(word.m),
                         kfolds.eq(word.kfolds),
                         nfolds.eq(word.nfolds),
@@ -808,7 +1009,13 @@ class Accelerator(wiring.Component):
             with m.State("RUN"):
                 m.d.comb += [counting.eq(1), run.eq(1)]
                 with m.If(Mux(qmode | amode, q_last, Mux(fmode, f_last_out, last_out))):
-                    m.d.sync += [pc.eq(pc + 1), fmode.eq(0), qmode.eq(0), amode.eq(0)]
+                    m.d.sync += [
+                        pc.eq(pc + 1),
+                        fmode.eq(0),
+                        qmode.eq(0),
+                        amode.eq(0),
+                        cmode.eq(0),
+                    ]
                     m.next = "FETCH"
             with m.State("DONE"):
                 m.d.comb += self.done.eq(1)
@@ -830,7 +1037,7 @@ class Accelerator(wiring.Component):
             fmode=fmode,
             pc=pc,
             # sequencer reads whose data is used, with their unwrapped addresses
-            act_read=Mux(amode, d_read, Mux(fmode, f_issue, a_issue) & run),
+            act_read=Mux(amode, d_read, Mux(fmode, f_issue, a_issue & (~cmode | c_in)) & run),
             act_raddr=Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr)),
             w_read=Mux(qmode | amode, q_pread, Mux(fmode, f_tap, w_issue) & run),
             w_raddr=Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_waddr, w_ptr)),

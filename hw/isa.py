@@ -49,6 +49,27 @@ Word layout (bit ranges ``[lo, hi)``, little-endian field order; documented in
     [116, 124)  hi        clamp high bound (int8), lo <= hi
     [124, 128)  reserved  must be 0
 
+``GEMM``'s ``flags`` bit 0 is ``conv`` (``GEMM_FIELDS``, issue 18): the activation rows are
+generated from the convolution geometry set by the latest ``CONV`` command (``Gemm``); the
+other three flag bits must be 0.
+
+``CONV`` (convolution geometry for the ``GEMM`` commands with ``conv=1`` that follow it,
+``CONV_FIELDS``, issue 18; no RUN: FETCH + DECODE only)::
+
+    [8, 20)     n         images N (1..4095)
+    [20, 32)    h         input height H
+    [32, 44)    w         input width W
+    [44, 56)    ho        output height Ho
+    [56, 68)    wo        output width Wo
+    [68, 72)    kh        kernel height (1..15)
+    [72, 76)    kw        kernel width (1..15)
+    [76, 79)    sh        vertical stride (1..7)
+    [79, 82)    sw        horizontal stride (1..7)
+    [82, 86)    pt        zero rows above the input (0..15)
+    [86, 90)    pl        zero columns left of the input (0..15)
+    [90, 102)   cfolds    activation planes (row folds per kernel position, 1..4095)
+    [102, 128)  reserved  must be 0
+
 ``HALT`` has every field but ``op`` zero. An all-zero word is ``HALT``, so a program that runs
 off its end into cleared command memory stops.
 """
@@ -76,6 +97,12 @@ __all__ = [
     "requant_subfolds",
     "Add",
     "ADD_FIELDS",
+    "ConvCfg",
+    "CONV_FIELDS",
+    "GEMM_FIELDS",
+    "conv_act_words",
+    "conv_supported",
+    "check_conv_gemm",
     "LAYOUTS",
     "encode",
     "decode",
@@ -148,6 +175,39 @@ ADD_FIELDS: dict[str, tuple[int, int]] = {
     "reserved": (124, 4),
 }
 
+#: the ``GEMM`` command's fields: ``FIELDS`` with ``flags`` bit 0 named ``conv``
+GEMM_FIELDS: dict[str, tuple[int, int]] = {
+    "op": (0, 4),
+    "conv": (4, 1),
+    "flags": (5, 3),
+    "m": (8, 16),
+    "kfolds": (24, 12),
+    "nfolds": (36, 12),
+    "a_addr": (48, 20),
+    "w_addr": (68, 20),
+    "acc_addr": (88, 20),
+    "reserved": (108, 20),
+}
+
+#: the ``CONV`` command's fields
+CONV_FIELDS: dict[str, tuple[int, int]] = {
+    "op": (0, 4),
+    "flags": (4, 4),
+    "n": (8, 12),
+    "h": (20, 12),
+    "w": (32, 12),
+    "ho": (44, 12),
+    "wo": (56, 12),
+    "kh": (68, 4),
+    "kw": (72, 4),
+    "sh": (76, 3),
+    "sw": (79, 3),
+    "pt": (82, 4),
+    "pl": (86, 4),
+    "cfolds": (90, 12),
+    "reserved": (102, 26),
+}
+
 #: weight-memory words of one ``REQUANT`` parameter block (one channel fold): words 0..3 hold
 #: byte ``j`` of each lane's float32 multiplier bits, words 4..7 byte ``j`` of its int32 bias
 #: (lane ``c`` = channel ``fold*cols + c``, in weight lane ``c``)
@@ -175,6 +235,7 @@ class Op(enum.IntEnum):
     FUSE = 2  #: FuSe 1-D folds (1xK lines) in the array's FuSe mode; needs ``ArrayConfig.fuse``
     REQUANT = 3  #: output stage: accumulator words -> bias, requantize, clamp -> int8 activations
     ADD = 4  #: residual add of two int8 activation ranges with float32 rescaling
+    CONV = 5  #: convolution geometry for the following ``GEMM`` commands with ``conv=1``
 
 
 @dataclass(frozen=True)
@@ -201,6 +262,16 @@ class Gemm(Command):
       (cols lanes; tiles in the order column folds outer, row folds inner);
     - accumulator word ``acc_addr + nf*m + i`` = ``Y[i, nf*cols : (nf+1)*cols]`` (int lanes):
       row fold 0 overwrites it, later row folds add to it.
+
+    With ``conv=1`` the activation rows are not stored: they are read from a feature map with
+    the geometry of the latest ``ConvCfg`` (``N, H, W, Ho, Wo, kh, kw, sh, sw, pt, pl,
+    cfolds``; a conv GEMM before any ``CONV`` is malformed). The map is ``cfolds`` planes of
+    ``N*H*W`` words (word ``a_addr + p*N*H*W + (n*H + y)*W + x`` = plane ``p`` of pixel
+    ``(n, y, x)``, ``rows`` channel lanes: the layout ``REQUANT`` writes). Row ``i = (n*Ho +
+    oy)*Wo + ox`` of row fold ``kf = (ky*kw + kx)*cfolds + p`` is that word at ``y = oy*sh +
+    ky - pt``, ``x = ox*sw + kx - pl``, or zero where ``(y, x)`` is outside the map. So
+    ``m`` must be ``N*Ho*Wo`` and ``kfolds`` ``kh*kw*cfolds``; the cycles are those of a
+    plain ``GEMM`` of the same ``m, kfolds, nfolds``.
     """
 
     op: Op = Op.GEMM
@@ -210,10 +281,12 @@ class Gemm(Command):
     a_addr: int = 0
     w_addr: int = 0
     acc_addr: int = 0
+    conv: int = 0
 
-    # extents in each memory (words), used by the range checks
+    # extents in each memory (words), used by the range checks; a conv GEMM's activation
+    # extent depends on the ``ConvCfg`` in force (``conv_act_words``), checked per program
     def act_words(self, rows: int) -> int:
-        return self.kfolds * self.m
+        return 0 if self.conv else self.kfolds * self.m
 
     def weight_words(self, rows: int) -> int:
         return self.kfolds * self.nfolds * rows
@@ -332,21 +405,58 @@ class Add(Command):
         return self.n, PARAM_WORDS, 0
 
 
+@dataclass(frozen=True)
+class ConvCfg(Command):
+    """Convolution geometry for the ``Gemm(conv=1)`` commands that follow (see ``Gemm``):
+    ``n`` images of ``h x w`` pixels in ``cfolds`` activation planes, a ``kh x kw`` kernel
+    with strides ``sh, sw`` and ``pt``/``pl`` zero rows/columns before the map, giving
+    ``ho x wo`` outputs. Costs FETCH + DECODE (2 cycles); sets no memory."""
+
+    op: Op = Op.CONV
+    n: int = 1
+    h: int = 1
+    w: int = 1
+    ho: int = 1
+    wo: int = 1
+    kh: int = 1
+    kw: int = 1
+    sh: int = 1
+    sw: int = 1
+    pt: int = 0
+    pl: int = 0
+    cfolds: int = 1
+
+    @property
+    def plane(self) -> int:
+        """Words per activation plane: ``n*h*w``."""
+        return self.n * self.h * self.w
+
+    def extents(self, rows: int, cols: int) -> tuple[int, int, int]:
+        return 0, 0, 0
+
+
+def conv_act_words(geom: ConvCfg) -> int:
+    """Activation words a ``Gemm(conv=1)`` under ``geom`` may read: ``cfolds * n*h*w``."""
+    return geom.cfolds * geom.plane
+
+
 _RECORDS: dict[Op, type[Command]] = {
     Op.HALT: Halt,
     Op.GEMM: Gemm,
     Op.FUSE: Fuse,
     Op.REQUANT: Requant,
     Op.ADD: Add,
+    Op.CONV: ConvCfg,
 }
 
 #: opcode -> field layout of its word
 LAYOUTS: dict[Op, dict[str, tuple[int, int]]] = {
     Op.HALT: FIELDS,
-    Op.GEMM: FIELDS,
+    Op.GEMM: GEMM_FIELDS,
     Op.FUSE: FUSE_FIELDS,
     Op.REQUANT: REQUANT_FIELDS,
     Op.ADD: ADD_FIELDS,
+    Op.CONV: CONV_FIELDS,
 }
 
 
@@ -371,6 +481,19 @@ def check_command(cmd: Command, cfg: Any | None = None) -> None:
     if isinstance(cmd, Gemm):
         for f in ("m", "kfolds", "nfolds"):
             _check_field(name, f, getattr(cmd, f), lo=1)
+        _check_field(name, "conv", cmd.conv, layout=GEMM_FIELDS)
+    if isinstance(cmd, ConvCfg):
+        for f in ("n", "h", "w", "ho", "wo", "kh", "kw", "sh", "sw", "cfolds"):
+            _check_field(name, f, getattr(cmd, f), lo=1, layout=CONV_FIELDS)
+        for f in ("pt", "pl"):
+            _check_field(name, f, getattr(cmd, f), layout=CONV_FIELDS)
+        if cfg is not None and not conv_supported(cfg):
+            raise ValueError(
+                f"{name}: convolution addressing needs the output stage (ArrayConfig."
+                f"act_width=8, weight_width >= 8, acc_width <= 32)"
+            )
+        if cmd.plane >= 1 << 20:
+            raise ValueError(f"{name}: a plane of n*h*w = {cmd.plane} words exceeds 2**20")
     if isinstance(cmd, Fuse):
         for f in ("k", "groups", "pfolds"):
             _check_field(name, f, getattr(cmd, f), lo=1, layout=FUSE_FIELDS)
@@ -430,6 +553,33 @@ def check_command(cmd: Command, cfg: Any | None = None) -> None:
                     )
 
 
+def conv_supported(cfg: Any) -> bool:
+    """Whether ``cfg``'s accelerator decodes ``CONV`` and ``Gemm(conv=1)``: only with the output
+    stage (``hw.accel.has_outstage``), as the on-chip network path needs both."""
+    return cfg.act_width == 8 and cfg.weight_width >= 8 and cfg.acc_width <= 32
+
+
+def check_conv_gemm(cmd: Gemm, geom: ConvCfg | None, cfg: Any | None = None) -> None:
+    """Raise ``ValueError`` naming the field if ``Gemm(conv=1)`` ``cmd`` does not match the
+    geometry ``geom`` in force (``None``: no ``CONV`` yet) or reads past activation memory."""
+    if geom is None:
+        raise ValueError("Gemm.conv=1 needs a ConvCfg (CONV command) before it")
+    if cmd.m != geom.n * geom.ho * geom.wo:
+        raise ValueError(
+            f"Gemm.m={cmd.m} must be n*ho*wo = {geom.n}*{geom.ho}*{geom.wo} of the ConvCfg"
+        )
+    if cmd.kfolds != geom.kh * geom.kw * geom.cfolds:
+        raise ValueError(
+            f"Gemm.kfolds={cmd.kfolds} must be kh*kw*cfolds = "
+            f"{geom.kh}*{geom.kw}*{geom.cfolds} of the ConvCfg"
+        )
+    if cfg is not None and cmd.a_addr + conv_act_words(geom) > cfg.act_depth:
+        raise ValueError(
+            f"Gemm.a_addr={cmd.a_addr} + {conv_act_words(geom)} words (cfolds*n*h*w) runs "
+            f"past the memory (ArrayConfig.act_depth={cfg.act_depth})"
+        )
+
+
 def encode(cmd: Command, cfg: Any | None = None) -> int:
     """The 128-bit word of ``cmd`` (validated first, see ``check_command``)."""
     check_command(cmd, cfg)
@@ -478,9 +628,14 @@ def encode_program(cmds: list[Command], cfg: Any | None = None) -> list[int]:
             f"program of {len(cmds)} commands does not fit ArrayConfig.cmd_depth={cfg.cmd_depth}"
         )
     out = []
+    geom: ConvCfg | None = None
     for i, cmd in enumerate(cmds):
         try:
             out.append(encode(cmd, cfg))
+            if isinstance(cmd, ConvCfg):
+                geom = cmd
+            elif isinstance(cmd, Gemm) and cmd.conv:
+                check_conv_gemm(cmd, geom, cfg)
         except ValueError as exc:
             raise ValueError(f"command {i}: {exc}") from None
     return out

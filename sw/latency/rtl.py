@@ -391,10 +391,11 @@ def accel_add_cycles(n: int) -> int:
 
 
 def accel_command_cycles(cmd, rows: int, cols: int) -> int:
-    """Exact cycles of one ``hw.isa`` command record on the accelerator top (``HALT``: 2)."""
-    from hw.isa import Add, Fuse, Gemm, Halt, Requant
+    """Exact cycles of one ``hw.isa`` command record on the accelerator top (``HALT`` and
+    ``CONV``: 2; a ``Gemm(conv=1)`` costs what a plain ``Gemm`` of the same fields does)."""
+    from hw.isa import Add, ConvCfg, Fuse, Gemm, Halt, Requant
 
-    if isinstance(cmd, Halt):
+    if isinstance(cmd, (Halt, ConvCfg)):  # FETCH + DECODE, no RUN
         return ACCEL_COMMAND_OVERHEAD
     if isinstance(cmd, Gemm):
         shape = (cmd.m, cmd.kfolds * rows, cmd.nfolds * cols)

@@ -23,7 +23,7 @@ from math import ceil
 import numpy as np
 
 from hw.config import ArrayConfig
-from hw.isa import Add, Requant, requant_subfolds
+from hw.isa import Add, ConvCfg, Gemm, Requant, check_conv_gemm, requant_subfolds
 from sw.mapping.accel import AccelProgram, GemmPlacement, ProgramBuilder, gemm_command
 from sw.mapping.gemm import pack_lanes
 from sw.ref.outstage import add_multipliers_bits, multiplier_bits
@@ -39,6 +39,7 @@ __all__ = [
     "OnChip",
     "NetBuilder",
     "add_param_block",
+    "place_input",
 ]
 
 
@@ -147,31 +148,72 @@ class ChainProgram:
 
 @dataclass(frozen=True)
 class OnChip:
-    """An int8 tensor ``[M, N]`` in activation memory, in ``REQUANT``'s layout (``input_row``)
-    from word ``addr`` (``folds * S * M`` words)."""
+    """An int8 tensor ``[M, N]`` (``M`` pixels, ``N`` channels) in activation memory from word
+    ``addr``: ``planes`` planes of ``M`` words (``rows`` channel lanes per word), channel ``c``
+    in lane ``row % rows`` of plane ``row // rows`` for ``row = chan_rows(cfg)[c]``. By
+    default (``rows``/``planes`` None) that is ``REQUANT``'s layout (``input_row``).
+    ``shape`` is ``(n, h, w)`` for a feature map (``M = n*h*w``), None for ``[N, C]``."""
 
     addr: int
     M: int
     N: int
+    shape: tuple[int, int, int] | None = None
+    rows: tuple[int, ...] | None = None
+    planes: int | None = None
+
+    def chan_rows(self, cfg: ArrayConfig) -> np.ndarray:
+        if self.rows is not None:
+            return np.asarray(self.rows, np.int64)
+        return np.asarray(input_row(np.arange(self.N), cfg), np.int64)
+
+    def n_planes(self, cfg: ArrayConfig) -> int:
+        if self.planes is not None:
+            return self.planes
+        return ceil(self.N / cfg.cols) * requant_subfolds(cfg.rows, cfg.cols)
 
     def words(self, cfg: ArrayConfig) -> int:
-        return ceil(self.N / cfg.cols) * requant_subfolds(cfg.rows, cfg.cols) * self.M
+        return self.n_planes(cfg) * self.M
 
     def read(self, cfg: ArrayConfig, act_words: dict[int, int] | list[int]) -> np.ndarray:
         """The tensor's int8 values ``[M, N]`` from activation memory words."""
         from sw.mapping.gemm import unpack_lanes
 
-        S = requant_subfolds(cfg.rows, cfg.cols)
-        n = np.arange(self.N)
-        fold_of = (n // cfg.cols) * S + (n % cfg.cols) // cfg.rows
-        lane = (n % cfg.cols) % cfg.rows
+        rows = self.chan_rows(cfg)
+        fold_of, lane = rows // cfg.rows, rows % cfg.rows
         out = np.zeros((self.M, self.N), np.int64)
-        for i in range(self.M):
-            for k in np.unique(fold_of):
+        for k in np.unique(fold_of):
+            sel = fold_of == k
+            for i in range(self.M):
                 word = unpack_lanes(act_words[self.addr + int(k) * self.M + i], cfg.rows, 8)
-                sel = fold_of == k
                 out[i, sel] = word[lane[sel]]
         return out
+
+
+def place_input(b: ProgramBuilder, x: np.ndarray) -> OnChip:
+    """Place the int8 NCHW host input in activation memory as a feature map: channel ``c`` in
+    plane ``c // rows``, lane ``c % rows``."""
+    cfg = b.cfg
+    x = np.asarray(x, np.int64)
+    n, c, h, w = x.shape
+    _check_int8("network input", x)
+    planes = ceil(c / cfg.rows)
+    rows = x.transpose(0, 2, 3, 1).reshape(-1, c)
+    M = rows.shape[0]
+    pad = np.zeros((M, planes * cfg.rows), np.int64)
+    pad[:, :c] = rows
+    a0 = b.a_next
+    for p in range(planes):
+        for i in range(M):
+            b.prog.act[a0 + p * M + i] = pack_lanes(
+                pad[i, p * cfg.rows : (p + 1) * cfg.rows], cfg.act_width
+            )
+    b.a_next += planes * M
+    return OnChip(a0, M, c, (n, h, w), tuple(range(c)), planes)
+
+
+def _check_int8(what: str, a: np.ndarray) -> None:
+    if a.size and (a.min() < -128 or a.max() > 127):
+        raise ValueError(f"{what} must be int8, holds values in [{a.min()}, {a.max()}]")
 
 
 class NetBuilder:
@@ -188,6 +230,7 @@ class NetBuilder:
         self.b = ProgramBuilder(cfg)
         self.x: np.ndarray | None = None
         self.n_layers = 0
+        self.geom: ConvCfg | None = None  # the CONV geometry in force
 
     def input(self, x: np.ndarray) -> np.ndarray:
         """Register the host input; the first ``linear`` places it (as ``ProgramBuilder.gemm``)."""
@@ -211,8 +254,9 @@ class NetBuilder:
                 raise ValueError(
                     f"layer {li}: weight has {w.shape[0]} rows, its input {src.N} channels"
                 )
-            wr = relayout_weight(w, cfg)
-            kr = ceil(wr.shape[0] / cfg.rows) * cfg.rows
+            wr = np.zeros((src.n_planes(cfg) * cfg.rows, N), np.int64)
+            wr[src.chan_rows(cfg)] = w
+            kr = wr.shape[0]
             wp = np.zeros((kr, N), np.int64)
             wp[: wr.shape[0]] = wr
             w0, acc0 = b.w_next, b.acc_next
@@ -221,18 +265,129 @@ class NetBuilder:
             b.a_next -= cmd.extents(cfg.rows, cfg.cols)[0]  # reads on-chip activations
             _place_weights(b, wp, cmd, cfg)
             b.prog.placements.append(GemmPlacement(M, kr, N, acc0))
+        out0 = self._requant(li, M, N, layer.mult, layer.bias, layer.clamp)
+        return OnChip(out0, M, N)
+
+    def _requant(self, li, M: int, N: int, mult, bias, clamp) -> int:
+        """``REQUANT`` of the last GEMM's ``M x N`` accumulator into new activation words
+        (their first word is returned)."""
+        cfg, b = self.cfg, self.b
         acc_addr = b.acc_next - ceil(N / cfg.cols) * M
         p0 = b.w_next
-        for k, word in enumerate(param_block(layer.mult, layer.bias, cfg)):
+        for k, word in enumerate(param_block(mult, bias, cfg)):
             b.prog.weight[p0 + k] = word
         out0 = b.a_next
         try:
-            cmd = requant_command(M, N, cfg, out0, p0, acc_addr, tuple(layer.clamp))
+            cmd = requant_command(M, N, cfg, out0, p0, acc_addr, tuple(clamp))
         except ValueError as exc:
             raise ValueError(f"layer {li} REQUANT: {exc}") from None
         b._place(cmd, f"layer {li} REQUANT")
         b.acc_next -= cmd.extents(cfg.rows, cfg.cols)[2]  # reads, does not allocate
-        return OnChip(out0, M, N)
+        return out0
+
+    def _conv_gemm(self, li, geom: ConvCfg, a_addr: int, wmat: np.ndarray) -> Gemm:
+        """``CONV`` (when ``geom`` differs from the one in force) + ``Gemm(conv=1)`` reading
+        the map at ``a_addr`` with the row-fold-ordered weight matrix ``wmat``."""
+        cfg, b = self.cfg, self.b
+        if geom != self.geom:
+            b._place(geom, f"layer {li} CONV")
+            self.geom = geom
+        if self.reuse_acc:
+            b.acc_next = 0
+        N = wmat.shape[1]
+        cmd = Gemm(
+            m=geom.n * geom.ho * geom.wo,
+            kfolds=wmat.shape[0] // cfg.rows,
+            nfolds=ceil(N / cfg.cols),
+            a_addr=a_addr,
+            w_addr=b.w_next,
+            acc_addr=b.acc_next,
+            conv=1,
+        )
+        try:
+            check_conv_gemm(cmd, geom, cfg)
+        except ValueError as exc:
+            raise ValueError(f"layer {li} GEMM: {exc}") from None
+        b._place(cmd, f"layer {li} GEMM")
+        _place_weights(b, wmat, cmd, cfg)
+        b.prog.placements.append(GemmPlacement(cmd.m, wmat.shape[0], N, cmd.acc_addr))
+        return cmd
+
+    def _geom(self, src: OnChip, kernel, stride, padding, planes: int) -> ConvCfg:
+        n, h, w = src.shape
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+        return ConvCfg(
+            n=n, h=h, w=w, ho=ho, wo=wo, kh=kh, kw=kw, sh=sh, sw=sw, pt=ph, pl=pw, cfolds=planes
+        )
+
+    def conv(self, src: OnChip, weight: np.ndarray, bias, mult, clamp, stride, padding) -> OnChip:
+        """Dense conv ``weight[O, C, kh, kw]`` (zero padding) read from the feature map ``src``
+        by the sequencer's conv addressing (``CONV`` + ``Gemm(conv=1)``), then ``REQUANT``."""
+        cfg = self.cfg
+        li = self.n_layers
+        self.n_layers += 1
+        weight = np.asarray(weight, np.int64)
+        n_out, c_in, kh, kw = weight.shape
+        if src.shape is None or c_in != src.N:
+            raise ValueError(f"layer {li}: conv weight {weight.shape} does not fit input {src}")
+        P = src.n_planes(cfg)
+        geom = self._geom(src, (kh, kw), stride, padding, P)
+        R = cfg.rows
+        wmat = np.zeros((kh * kw * P * R, n_out), np.int64)
+        rows = src.chan_rows(cfg)
+        for ky in range(kh):
+            for kx in range(kw):
+                wmat[(ky * kw + kx) * P * R + rows] = weight[:, :, ky, kx].T
+        cmd = self._conv_gemm(li, geom, src.addr, wmat)
+        out0 = self._requant(li, cmd.m, n_out, mult, bias, clamp)
+        return OnChip(out0, cmd.m, n_out, (geom.n, geom.ho, geom.wo))
+
+    def depthwise(
+        self, src: OnChip, weight: np.ndarray, bias, mult, clamp, stride, padding, what="depthwise"
+    ) -> OnChip:
+        """Depthwise conv ``weight[C, 1, kh, kw]`` as one conv GEMM per activation plane whose
+        weight tiles are diagonal (lane ``r`` of the plane feeds column ``r`` only), then one
+        ``REQUANT`` per plane. Channels keep their plane; the output has ``ceil(rows/cols) *
+        requant_subfolds`` planes per input plane (1 on a square array)."""
+        cfg = self.cfg
+        R = cfg.rows
+        li = self.n_layers
+        self.n_layers += 1
+        weight = np.asarray(weight, np.int64)
+        Cn, _, kh, kw = weight.shape
+        if src.shape is None or Cn != src.N:
+            raise ValueError(f"layer {li}: {what} weight {weight.shape} does not fit input {src}")
+        mult = np.asarray(mult, np.float32).reshape(-1)
+        bias = np.asarray(bias).reshape(-1)
+        geom = self._geom(src, (kh, kw), stride, padding, 1)
+        rows = src.chan_rows(cfg)
+        P = src.n_planes(cfg)
+        out_rows = np.zeros(Cn, np.int64)
+        out0 = None
+        for p in range(P):
+            chans = np.nonzero(rows // R == p)[0]
+            if not len(chans):
+                continue
+            lanes = rows[chans] % R
+            wmat = np.zeros((kh * kw * R, R), np.int64)
+            for ky in range(kh):
+                for kx in range(kw):
+                    wmat[(ky * kw + kx) * R + lanes, lanes] = weight[chans, 0, ky, kx]
+            cmd = self._conv_gemm(li, geom, src.addr + p * src.M, wmat)
+            pm = np.zeros(R, np.float32)
+            pb = np.zeros(R, np.int64)
+            pm[lanes], pb[lanes] = mult[chans], bias[chans]
+            first = self._requant(li, cmd.m, R, pm, pb, clamp)
+            if out0 is None:
+                out0 = first
+            base_plane = (first - out0) // cmd.m
+            out_rows[chans] = base_plane * R + input_row(lanes, cfg)
+        M = geom.n * geom.ho * geom.wo
+        planes = (self.b.a_next - out0) // M
+        return OnChip(
+            out0, M, Cn, (geom.n, geom.ho, geom.wo), tuple(int(r) for r in out_rows), planes
+        )
 
     def add(
         self,
@@ -256,6 +411,23 @@ class NetBuilder:
         cmd = Add(n=n, b_addr=b_.addr, a_addr=a.addr, p_addr=p0, out_addr=out0, lo=lo, hi=hi)
         b._place(cmd, f"ADD of words {a.addr} and {b_.addr}")
         return OnChip(out0, a.M, a.N)
+
+    def avgpool(self, src: OnChip, in_scale: float, out_scale: float) -> OnChip:
+        """Global average pool: a depthwise ``h x w`` conv of ones (the int32 sum) and a
+        ``REQUANT`` by ``sw.ref.quant.avgpool_multiplier`` (bias 0), exactly the golden's
+        ``global_avgpool``. The map must fit the kernel fields (``h, w <= 15``)."""
+        from sw.ref.quant import avgpool_multiplier
+
+        n, h, w = src.shape
+        if h > 15 or w > 15:
+            raise ValueError(
+                f"layer {self.n_layers}: global average pool over {h}x{w} pixels: the CONV "
+                f"kernel fields hold at most 15x15"
+            )
+        ones = np.ones((src.N, 1, h, w), np.int64)
+        mult = np.full(src.N, avgpool_multiplier(in_scale, out_scale, h * w), np.float32)
+        bias = np.zeros(src.N, np.int64)
+        return self.depthwise(src, ones, bias, mult, (-128, 127), (1, 1), (0, 0), "avgpool")
 
     def build(self) -> AccelProgram:
         return self.b.build()

@@ -1,0 +1,117 @@
+"""Convolution addressing (``hw.isa.ConvCfg`` + ``Gemm(conv=1)``, issue 18) in the Amaranth
+simulator: dense KxK convs with stride and zero padding, depthwise convs (diagonal weight
+tiles, one conv GEMM per activation plane) and a global average pool read their input feature
+map straight from activation memory (no host im2col), and their int8 outputs after
+``REQUANT`` equal the integer golden (``sw.ref.quant``: ``conv2d_acc`` + ``requantize``)
+exactly; ``cnt_total`` equals ``sw.latency.rtl.accel_commands_cycles``."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from hw import isa
+from hw.config import ArrayConfig
+from sw.latency.rtl import accel_commands_cycles
+from sw.mapping.outstage import NetBuilder, place_input
+from sw.ref import quant as qref
+from tests.hw.test_accel_requant import run_accel
+
+DEPTHS = dict(act_depth=1024, weight_depth=1024, acc_depth=256, cmd_depth=64)
+
+
+def _nchw(t, cfg, act):
+    n, h, w = t.shape
+    return t.read(cfg, act).reshape(n, h, w, t.N).transpose(0, 3, 1, 2)
+
+
+def _params(rng, n):
+    mult = rng.uniform(0.002, 0.02, n).astype(np.float32)
+    bias = rng.integers(-300, 300, n).astype(np.int32)
+    return mult, bias
+
+
+def _run(cfg, nb):
+    prog = nb.build()
+    res = run_accel(cfg, prog.act, prog.weight, prog.words, 0, prog.act_words, max_cycles=60000)
+    assert not res["error"]
+    assert res["counters"][0] == accel_commands_cycles(prog.commands, cfg.rows, cfg.cols)
+    return prog, dict(enumerate(res["act"]))
+
+
+@pytest.mark.parametrize(
+    "array, x_shape, cout, kernel, stride, pad",
+    [
+        ((3, 4), (2, 5, 5, 6), 5, (3, 3), (2, 2), (1, 1)),
+        ((4, 4), (1, 3, 6, 5), 6, (3, 2), (1, 2), (2, 0)),
+        ((2, 3), (1, 3, 4, 4), 4, (1, 1), (2, 1), (0, 0)),
+    ],
+    ids=["3x4-k3s2p1-batch2", "4x4-k3x2-s1x2-p2x0", "2x3-pointwise-s2x1"],
+)
+def test_conv_addressing_dense_exact(array, x_shape, cout, kernel, stride, pad):
+    cfg = ArrayConfig(*array, **DEPTHS)
+    rng = np.random.default_rng(sum(x_shape) + cout)
+    x = rng.integers(-128, 128, x_shape).astype(np.int8)
+    wgt = rng.integers(-128, 128, (cout, x_shape[1], *kernel)).astype(np.int8)
+    mult, bias = _params(rng, cout)
+    nb = NetBuilder(cfg, reuse_acc=True)
+    src = place_input(nb.b, x)
+    t = nb.conv(src, wgt, bias, mult, (-128, 127), stride, pad)
+    prog, act = _run(cfg, nb)
+    want = qref.requantize(qref.conv2d_acc(x, wgt, bias, stride, pad), mult)
+    np.testing.assert_array_equal(_nchw(t, cfg, act), want)
+    assert sum(isinstance(c, isa.ConvCfg) for c in prog.commands) == 1
+
+
+@pytest.mark.parametrize("array", [(3, 3), (2, 4), (4, 2)], ids=str)
+def test_depthwise_and_avgpool_on_chip_exact(array):
+    """conv 3x3 s1 -> depthwise 3x3 s2 (ReLU6 clamp) -> global average pool, one program;
+    also on non-square arrays, where the depthwise output planes differ from the input's."""
+    cfg = ArrayConfig(*array, **DEPTHS)
+    rng = np.random.default_rng(array[0] * 7 + array[1])
+    x = rng.integers(-128, 128, (1, 2, 6, 6)).astype(np.int8)
+    c = 5
+    w1 = rng.integers(-128, 128, (c, 2, 3, 3)).astype(np.int8)
+    m1, b1 = _params(rng, c)
+    wd = rng.integers(-128, 128, (c, 1, 3, 3)).astype(np.int8)
+    md, bd = _params(rng, c)
+    md *= 8
+    nb = NetBuilder(cfg, reuse_acc=True)
+    t0 = place_input(nb.b, x)
+    t1 = nb.conv(t0, w1, b1, m1, (-128, 127), (1, 1), (1, 1))
+    t2 = nb.depthwise(t1, wd, bd, md, (0, 100), (2, 2), (1, 1))
+    t3 = nb.avgpool(t2, in_scale=0.05, out_scale=0.04)
+    prog, act = _run(cfg, nb)
+    y1 = qref.requantize(qref.conv2d_acc(x, w1, b1, (1, 1), (1, 1)), m1)
+    y2 = qref.requantize(qref.conv2d_acc(y1, wd, bd, (2, 2), (1, 1), groups=c), md, 0, 100)
+    y3 = qref.global_avgpool(y2, 0.05, 0.04)
+    np.testing.assert_array_equal(_nchw(t1, cfg, act), y1)
+    np.testing.assert_array_equal(_nchw(t2, cfg, act), y2)
+    np.testing.assert_array_equal(_nchw(t3, cfg, act), y3)
+
+
+def test_conv_gemm_malformed_words_set_error():
+    """A conv GEMM before any CONV, one whose m or kfolds disagree with the geometry, and one
+    reading past the activation memory each raise ``error`` (and the compiler names the
+    field first)."""
+    cfg = ArrayConfig(2, 2, **DEPTHS)
+    geom = isa.ConvCfg(n=1, h=4, w=4, ho=2, wo=2, kh=3, kw=3, sh=2, sw=2, pt=1, pl=1, cfolds=2)
+    good = isa.Gemm(m=4, kfolds=18, nfolds=1, a_addr=0, w_addr=0, acc_addr=0, conv=1)
+    cases = {
+        "no CONV": ([good], "needs a ConvCfg"),
+        "m": ([geom, replace(good, m=5)], "Gemm.m=5"),
+        "kfolds": ([geom, replace(good, kfolds=9)], "Gemm.kfolds=9"),
+        "range": ([geom, replace(good, a_addr=1000)], "a_addr=1000"),
+    }
+    for name, (cmds, msg) in cases.items():
+        with pytest.raises(ValueError, match=msg):
+            isa.encode_program([*cmds, isa.Halt()], cfg)
+        words = [isa.encode(c) for c in cmds] + [0]
+        act = {a: 0x0101 for a in range(40)}
+        res = run_accel(cfg, act, {}, words, 0, 40)
+        assert res["error"], name
+        assert res["act"] == [0x0101] * 40, name
+    ok = [geom, good, isa.Halt()]
+    res = run_accel(cfg, {}, {}, isa.encode_program(ok, cfg), 0, 1)
+    assert not res["error"]
+    assert res["counters"][0] == accel_commands_cycles(ok, 2, 2)
