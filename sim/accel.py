@@ -46,6 +46,7 @@ class AccelJob:
     cmd: list[int]
     acc_words: int
     timeout_cycles: int
+    act_words: int = 0  # activation words to read back after the run (int8 tensors)
 
 
 @dataclass
@@ -58,6 +59,7 @@ class AccelResult:
     busy: int
     stall: int
     error: bool
+    act: list[int] = field(default_factory=list)  # the job's ``act_words`` words
     load_seconds: float = 0.0  # backdoor load + read-back wall time
     run_seconds: float = 0.0  # start -> done wall time
 

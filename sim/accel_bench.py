@@ -9,14 +9,15 @@ from pathlib import Path
 from cocotb.triggers import FallingEdge
 
 from sim.memfiles import read_dump, start_clock, write_image
-from sim.runner import ACCEL_DUMP_FILE, ACCEL_LOAD_FILES
+from sim.runner import ACCEL_ACT_DUMP_FILE, ACCEL_DUMP_FILE, ACCEL_LOAD_FILES
 
-__all__ = ["bring_up", "load_images", "dump_acc"]
+__all__ = ["bring_up", "load_images", "dump_acc", "dump_act"]
 
 #: inputs held at 0 when idle; the host streams among them (an X ``valid`` on Icarus would
 #: make the read-back look busy, and ``start`` is ignored while a read-back is in flight)
 IDLE_INPUTS = (
-    "start", "act_we", "w_we", "cmd_we", "acc_raddr", "dump_acc", "dump_n",
+    "start", "act_we", "w_we", "cmd_we", "acc_raddr", "dump_acc", "dump_n", "dump_act",
+    "dump_act_n",
     "load__valid", "load__payload", "rd_req__valid", "rd_req__payload", "rd_data__ready",
 )  # fmt: skip
 
@@ -61,4 +62,17 @@ async def dump_acc(dut, n: int) -> list[int]:
     dut.dump_acc.value = 1
     await FallingEdge(dut.clk)
     dut.dump_acc.value = 0
+    return read_dump(dump, n)
+
+
+async def dump_act(dut, n: int) -> list[int]:
+    """Activation words ``0 .. n-1`` as packed ints (one ``$writememh``)."""
+    if n == 0:
+        return []
+    dump = Path(ACCEL_ACT_DUMP_FILE)
+    dump.unlink(missing_ok=True)
+    dut.dump_act_n.value = n
+    dut.dump_act.value = 1
+    await FallingEdge(dut.clk)
+    dut.dump_act.value = 0
     return read_dump(dump, n)

@@ -183,6 +183,8 @@ ACCEL_LOAD_FILES = {
     "cmd_mem": "fusesa_cmd.hex",
 }
 ACCEL_DUMP_FILE = "fusesa_acc.hex"
+#: activation words ``0 .. dump_act_n-1`` are written here on a rising ``dump_act``
+ACCEL_ACT_DUMP_FILE = "fusesa_act.hex"
 
 
 #: half clock period of the bench top's own clock (``accel_internal_clock``), in ns
@@ -213,8 +215,9 @@ def accel_tb_top(
     """Verilog of the accelerator bench top (``ACCEL_TB_TOP``).
 
     Ports: those of ``top``, plus ``load_<mem>`` inputs whose rising edge ``$readmemh``s the
-    image file into that memory, and ``dump_acc`` whose rising edge ``$writememh``s
-    accumulator words ``0 .. dump_n-1`` (Icarus and Verilator alike; thousands of times faster
+    image file into that memory, ``dump_acc`` whose rising edge ``$writememh``s
+    accumulator words ``0 .. dump_n-1`` and ``dump_act`` (activation words ``0 ..
+    dump_act_n-1``, the int8 tensors the output stage wrote) (Icarus and Verilator alike; thousands of times faster
     than one VPI write per word). ``rst`` and ``start`` reach the unit through a register (one
     cycle later; the counters do not change): then the reset multiplexers of every register
     no longer depend combinationally on a top-level input, which Verilator re-evaluates on
@@ -226,18 +229,17 @@ def accel_tb_top(
     all_ports = _ports(vpath.read_text(), top)
     ports = [p for p in all_ports if not (internal_clock and p[-1] == "clk")]
     loads = [f"load_{mem}" for mem in ACCEL_LOAD_FILES]
-    names = [n for *_, n in ports] + loads + ["dump_acc", "dump_n"]
+    names = [n for *_, n in ports] + loads + ["dump_acc", "dump_n", "dump_act", "dump_act_n"]
     lines = [f"module {ACCEL_TB_TOP}({', '.join(names)});"]
     lines += [f"  {d} {r + ' ' if r else ''}{n};" for d, r, n in ports]
     if internal_clock:
         lines += ["  reg clk = 1'b0;", f"  always #{ACCEL_HALF_PERIOD_NS} clk = ~clk;"]
     lines += [f"  input {n};" for n in loads] + ["  input dump_acc;", "  input [31:0] dump_n;"]
+    lines += ["  input dump_act;", "  input [31:0] dump_act_n;"]
     lines += [f"  reg {n}_q = 1'b{int(n == 'rst')};" for n in ACCEL_TB_REGISTERED]
     regs = " ".join(f"{n}_q <= {n};" for n in ACCEL_TB_REGISTERED)
     lines.append(f"  always @(posedge clk) begin {regs} end")
-    conns = [
-        f".{n}({n}_q)" if n in ACCEL_TB_REGISTERED else f".{n}({n})" for *_, n in all_ports
-    ]
+    conns = [f".{n}({n}_q)" if n in ACCEL_TB_REGISTERED else f".{n}({n})" for *_, n in all_ports]
     lines.append(f"  {top} dut({', '.join(conns)});")
     for mem, fname in ACCEL_LOAD_FILES.items():
         ref = accel_mem_ref(mem, cycle_based)
@@ -245,6 +247,11 @@ def accel_tb_top(
     acc = accel_mem_ref("acc_mem", cycle_based)
     lines.append(
         f'  always @(posedge dump_acc) $writememh("{ACCEL_DUMP_FILE}", dut.{acc}, 0, dump_n - 1);'
+    )
+    act = accel_mem_ref("act_mem", cycle_based)
+    lines.append(
+        f'  always @(posedge dump_act) $writememh("{ACCEL_ACT_DUMP_FILE}", dut.{act}, 0, '
+        "dump_act_n - 1);"
     )
     lines.append("endmodule")
     return "\n".join(lines) + "\n"

@@ -22,7 +22,7 @@ import cocotb
 from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
 
 from sim.accel import AccelResult
-from sim.accel_bench import bring_up, dump_acc, load_images
+from sim.accel_bench import bring_up, dump_acc, dump_act, load_images
 
 PERIOD_NS = 10
 
@@ -47,10 +47,12 @@ async def run_programs(dut):
         await FallingEdge(dut.clk)
         t2 = time.perf_counter()
         acc = await dump_acc(dut, job.acc_words)
+        act = await dump_act(dut, job.act_words)
         results.append(
             AccelResult(
                 name=job.name,
                 acc=acc,
+                act=act,
                 total=int(dut.cnt_total.value),
                 busy=int(dut.cnt_busy.value),
                 stall=int(dut.cnt_stall.value),

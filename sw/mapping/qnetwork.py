@@ -23,9 +23,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hw.config import ArrayConfig
-from sw.export.qnet import INPUT, QAdd, QConv, QFlatten, QLinear, QuantizedNetwork
+from sw.export.qnet import (
+    INPUT,
+    QAdd,
+    QAvgPool,
+    QConcat,
+    QConv,
+    QFlatten,
+    QLinear,
+    QSlice,
+    QuantizedNetwork,
+)
 from sw.mapping.accel import AccelProgram
-from sw.mapping.outstage import ChainLayer, NetBuilder, OnChip
+from sw.mapping.outstage import ChainLayer, NetBuilder, OnChip, place_input
 
 __all__ = ["QnetProgram", "compile_qnet"]
 
@@ -38,6 +48,8 @@ class QnetProgram:
     tensors: dict[str, OnChip] = field(default_factory=dict)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # NCHW / NC per layer
     output: str = ""
+    mappings: dict[str, str] = field(default_factory=dict)  # layer -> how it runs on chip
+    commands: dict[str, tuple[int, int]] = field(default_factory=dict)  # layer -> [start, stop)
 
     def read(self, name: str, act_words: dict[int, int] | list[int]) -> np.ndarray:
         """Layer ``name``'s int8 tensor, shaped like the golden's, from activation words."""
@@ -49,63 +61,116 @@ class QnetProgram:
         return rows.astype(np.int8)
 
 
-def _rows(x: np.ndarray) -> np.ndarray:
-    """``[N, C, H, W]`` -> ``[N*H*W, C]``; ``[N, C]`` unchanged."""
-    if x.ndim == 4:
-        return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
-    return x
+def _concat(name: str, parts: list[OnChip], cfg: ArrayConfig) -> OnChip:
+    """Channel concat of tensors that lie back to back in activation memory (as the compiler
+    allocates FuSe-Half's two branches): one ``OnChip`` over all their planes, no copy."""
+    base = parts[0]
+    rows: list[int] = []
+    plane0 = 0
+    addr = base.addr
+    for t in parts:
+        if t.shape != base.shape or t.addr != addr:
+            raise ValueError(
+                f"layer {name} (QConcat): input at word {t.addr} (shape {t.shape}) is not "
+                f"right after the previous one (word {addr}, shape {base.shape}); only "
+                "back-to-back branches concatenate on chip"
+            )
+        rows += [int(r) + plane0 * cfg.rows for r in t.chan_rows(cfg)]
+        plane0 += t.n_planes(cfg)
+        addr += t.words(cfg)
+    return OnChip(base.addr, base.M, len(rows), base.shape, tuple(rows), plane0)
+
+
+def _slice(t: OnChip, start: int, stop: int, cfg: ArrayConfig) -> OnChip:
+    """Channels ``start:stop`` of ``t``: the same words, fewer channel rows (no copy)."""
+    rows = t.chan_rows(cfg)[start:stop]
+    return OnChip(t.addr, t.M, stop - start, t.shape, tuple(int(r) for r in rows), t.n_planes(cfg))
+
+
+#: how each layer kind runs in the one-program path (``QnetProgram.mappings``)
+ONCHIP_MAPPINGS = {
+    "pointwise": "GEMM",
+    "dense": "CONV+GEMM(conv)",
+    "depthwise": "GEMM(conv), diagonal tiles per plane",
+    "fuse_row": "GEMM(conv), diagonal tiles per plane",
+    "fuse_col": "GEMM(conv), diagonal tiles per plane",
+    "linear": "GEMM",
+    "add": "ADD",
+    "avgpool": "GEMM(conv) of ones + REQUANT",
+    "slice": "none (a view)",
+    "concat": "none (adjacent buffers)",
+    "flatten": "none (a view)",
+}
 
 
 def compile_qnet(qnet: QuantizedNetwork, x_q: np.ndarray, cfg: ArrayConfig) -> QnetProgram:
-    """ONE program running ``qnet`` on the int8 input ``x_q``. The input ``x_q`` is placed in
-    activation memory. ``ValueError`` names a layer that is not on chip yet, or a memory that
-    is too small."""
+    """ONE program running ``qnet`` on the int8 input ``x_q``, which is placed in activation
+    memory as a feature map (channel ``c`` in plane ``c // rows``). Every layer's int8 output
+    stays on chip. ``ValueError`` names a layer that cannot run on chip (grouped convs, max
+    pooling, a stand-alone clamp, a flatten over more than 1x1 pixels, a pool over more than
+    15x15) or a memory that is too small."""
     x_q = np.asarray(x_q)
     if x_q.dtype != np.int8 or x_q.ndim != 4:
         raise ValueError(f"compile_qnet expects an int8 NCHW input, not {x_q.dtype} {x_q.shape}")
     nb = NetBuilder(cfg, reuse_acc=True)
     out = QnetProgram(program=None, output=qnet.output)  # type: ignore[arg-type]
-    env: dict[str, np.ndarray | OnChip] = {INPUT: _rows(x_q.astype(np.int64))}
+    env: dict[str, OnChip] = {INPUT: place_input(nb.b, x_q)}
     shapes: dict[str, tuple[int, ...]] = {INPUT: tuple(x_q.shape)}
     for layer in qnet.layers:
         where = f"layer {layer.name} ({type(layer).__name__})"
-        if isinstance(layer, QConv):
-            if layer.op != "pointwise" or layer.stride != (1, 1) or layer.padding != (0, 0):
-                raise ValueError(
-                    f"{where}: only pointwise convs run on chip so far, not op={layer.op!r} "
-                    f"stride={layer.stride} padding={layer.padding} (needs address generation)"
-                )
-            w = layer.weight[:, :, 0, 0].T
-            n, _, h, wd = shapes[layer.inputs[0]]
-            shapes[layer.name] = (n, layer.out_channels, h, wd)
-        elif isinstance(layer, QLinear):
-            w = layer.weight.T
-            shapes[layer.name] = (shapes[layer.inputs[0]][0], layer.weight.shape[0])
-        elif isinstance(layer, QAdd):
-            a, b = (env[t] for t in layer.inputs)
-            if not (isinstance(a, OnChip) and isinstance(b, OnChip)):
-                raise ValueError(f"{where}: adding the network input is not supported on chip")
-            env[layer.name] = out.tensors[layer.name] = nb.add(
-                a, b, *layer.multipliers, layer.clamp
-            )
-            shapes[layer.name] = shapes[layer.inputs[0]]
-            continue
-        elif isinstance(layer, QFlatten):
-            s = shapes[layer.inputs[0]]
-            if len(s) == 4 and s[2:] != (1, 1):
-                raise ValueError(f"{where}: flatten over {s[2]}x{s[3]} pixels is not on chip yet")
-            env[layer.name] = env[layer.inputs[0]]
-            if isinstance(env[layer.name], OnChip):
-                out.tensors[layer.name] = env[layer.name]
-            shapes[layer.name] = (s[0], s[1])
-            continue
-        else:
-            raise ValueError(f"{where}: not on chip yet")
-        chain = ChainLayer(w.astype(np.int64), layer.bias, layer.multiplier, layer.clamp)
+        src = env[layer.inputs[0]]
+        first = len(nb.b.prog.commands)
         try:
-            env[layer.name] = out.tensors[layer.name] = nb.linear(env[layer.inputs[0]], chain)
+            t = _layer(nb, layer, src, env, cfg)
         except ValueError as exc:
-            raise ValueError(f"{where}: {exc}") from None
+            msg = str(exc)
+            raise ValueError(msg if msg.startswith("layer ") else f"{where}: {msg}") from None
+        env[layer.name] = out.tensors[layer.name] = t
+        out.commands[layer.name] = (first, len(nb.b.prog.commands))
+        n = shapes[INPUT][0]
+        shapes[layer.name] = (n, t.N) if t.shape is None else (n, t.N, t.shape[1], t.shape[2])
+        kind = layer.op if isinstance(layer, (QConv, QLinear)) else type(layer).__name__[1:].lower()
+        out.mappings[layer.name] = ONCHIP_MAPPINGS.get(kind, kind)
     out.program = nb.build()
     out.shapes = shapes
     return out
+
+
+def _layer(nb: NetBuilder, layer, src: OnChip, env: dict[str, OnChip], cfg: ArrayConfig) -> OnChip:
+    if isinstance(layer, QConv):
+        op = layer.op
+        if op == "pointwise" and layer.stride == (1, 1) and layer.padding == (0, 0):
+            chain = ChainLayer(
+                layer.weight[:, :, 0, 0].T.astype(np.int64), layer.bias, layer.multiplier,
+                layer.clamp,
+            )  # fmt: skip
+            t = nb.linear(src, chain)
+            return OnChip(t.addr, t.M, t.N, src.shape)
+        args = (layer.bias, layer.multiplier, layer.clamp, layer.stride, layer.padding)
+        if op in ("pointwise", "dense"):
+            return nb.conv(src, layer.weight, *args)
+        if op in ("depthwise", "fuse_row", "fuse_col"):
+            return nb.depthwise(src, layer.weight, *args)
+        raise ValueError(f"op={op!r} (groups={layer.groups}) does not run on chip")
+    if isinstance(layer, QLinear):
+        chain = ChainLayer(
+            layer.weight.T.astype(np.int64), layer.bias, layer.multiplier, layer.clamp
+        )
+        return nb.linear(src, chain)
+    if isinstance(layer, QAdd):
+        a, b = (env[t] for t in layer.inputs)
+        if a.words(cfg) != b.words(cfg) or not np.array_equal(a.chan_rows(cfg), b.chan_rows(cfg)):
+            raise ValueError("the two inputs of the add are laid out differently")
+        t = nb.add(a, b, *layer.multipliers, layer.clamp)
+        return OnChip(t.addr, a.M, a.N, a.shape, a.rows, a.planes)
+    if isinstance(layer, QAvgPool):
+        return nb.avgpool(src, layer.in_scale, layer.out_scale)
+    if isinstance(layer, QSlice):
+        return _slice(src, layer.start, layer.stop, cfg)
+    if isinstance(layer, QConcat):
+        return _concat(layer.name, [env[t] for t in layer.inputs], cfg)
+    if isinstance(layer, QFlatten):
+        if src.shape is not None and src.shape[1:] != (1, 1):
+            raise ValueError(f"flatten over {src.shape[1]}x{src.shape[2]} pixels is not on chip")
+        return OnChip(src.addr, src.M, src.N, None, src.rows, src.planes)
+    raise ValueError("not on chip yet (max pooling and stand-alone clamps need a host op)")

@@ -1,0 +1,147 @@
+"""A whole int8 network as ONE accelerator program (issue 18): ``sw.mapping.qnetwork``
+compiles a ``QuantizedNetwork`` into one command sequence (CONV/GEMM/REQUANT/ADD, every
+intermediate int8 tensor kept in activation memory); the bench loads the input, the weights
+and the program once, pulses ``start`` once, waits for ``done`` and reads the whole activation
+memory back, so every layer's int8 output is compared with the golden executor's trace
+exactly. ``cnt_total`` must equal ``sw.latency.rtl.accel_commands_cycles`` of the program.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hw.config import ArrayConfig
+from sim.accel import AccelJob, run_programs
+from sw.latency.rtl import accel_commands_cycles
+from sw.mapping.accel import unbounded
+
+__all__ = ["ProgramLayer", "ProgramRun", "run_network_program"]
+
+
+@dataclass
+class ProgramLayer:
+    """One layer of a one-program run: how it ran, its commands' modelled cycles, exactness."""
+
+    name: str
+    kind: str
+    mapping: str
+    commands: int
+    model_cycles: int
+    shape: tuple[int, ...]
+    exact: bool
+    mismatches: int = 0
+
+
+@dataclass
+class ProgramRun:
+    """``run_network_program``'s answer."""
+
+    output: np.ndarray  # the network output read from activation memory (int8)
+    golden_output: np.ndarray
+    layers: list[ProgramLayer]
+    cycles: int  # cnt_total of the one program
+    model_cycles: int  # accel_commands_cycles of the program
+    busy: int
+    stall: int
+    commands: int
+    cfg: ArrayConfig
+    simulator: str
+    programs: int = 1
+    host_ops: list[str] = field(default_factory=list)  # ops computed on the host: none
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exact(self) -> bool:
+        return all(layer.exact for layer in self.layers) and bool(
+            np.array_equal(self.output, self.golden_output)
+        )
+
+    @property
+    def first_bad(self) -> str | None:
+        return next((layer.name for layer in self.layers if not layer.exact), None)
+
+    @property
+    def cycles_match(self) -> bool:
+        return self.cycles == self.model_cycles
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "programs": self.programs,
+            "host_ops": list(self.host_ops),
+            "cycles": self.cycles,
+            "model_cycles": self.model_cycles,
+            "exact": self.exact,
+            "commands": self.commands,
+            "busy": self.busy,
+            "stall": self.stall,
+            "array": self.cfg.name,
+            "simulator": self.simulator,
+            "layers": [vars(layer) | {"shape": list(layer.shape)} for layer in self.layers],
+            "seconds": self.seconds,
+        }
+
+
+def run_network_program(
+    qnet, x_q: np.ndarray, cfg: ArrayConfig, simulator: str = "verilator"
+) -> ProgramRun:
+    """Run ``qnet`` on the int8 input ``x_q`` as ONE program on the accelerator of ``cfg``
+    (memories at the shared maximum depths: one build per array). ``ValueError`` names a
+    layer that cannot run on chip before anything is built."""
+    from sw.mapping.qnetwork import compile_qnet
+
+    cfg = unbounded(cfg)
+    t0 = time.perf_counter()
+    prog = compile_qnet(qnet, np.asarray(x_q), cfg)
+    p = prog.program
+    model = accel_commands_cycles(p.commands, cfg.rows, cfg.cols)
+    t_compile = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    trace = qnet.run(x_q, trace=True)
+    t_golden = time.perf_counter() - t1
+    job = AccelJob("network", p.act, p.weight, p.words, 0, 2 * model + 64, act_words=p.act_words)
+    t2 = time.perf_counter()
+    (res,) = run_programs([job], cfg, simulator)
+    t_sim = time.perf_counter() - t2
+    if res.error:
+        raise RuntimeError("the accelerator raised error on the compiled network program")
+    act = res.act
+    layers = []
+    for layer in qnet.layers:
+        got = prog.read(layer.name, act)
+        want = np.asarray(trace.tensors[layer.name])
+        want = want.reshape(got.shape) if want.size == got.size else want
+        ok = got.shape == want.shape and bool(np.array_equal(got, want))
+        a, b = prog.commands[layer.name]
+        layers.append(
+            ProgramLayer(
+                name=layer.name,
+                kind=type(layer).__name__,
+                mapping=prog.mappings[layer.name],
+                commands=b - a,
+                model_cycles=accel_commands_cycles(p.commands[a:b], cfg.rows, cfg.cols),
+                shape=tuple(got.shape),
+                exact=ok,
+                mismatches=0 if ok else int(np.sum(got != want)) if got.shape == want.shape else -1,
+            )
+        )
+    golden_out = qnet.run(x_q)
+    output = prog.read(qnet.output, act).reshape(golden_out.shape)
+    return ProgramRun(
+        output=output,
+        golden_output=golden_out,
+        layers=layers,
+        cycles=res.total,
+        model_cycles=model,
+        busy=res.busy,
+        stall=res.stall,
+        commands=len(p.commands),
+        cfg=cfg,
+        simulator=simulator,
+        seconds=dict(
+            compile=t_compile, golden=t_golden, simulator_process=t_sim, run=res.run_seconds
+        ),
+    )
