@@ -123,8 +123,7 @@ def compile_qnet(qnet: QuantizedNetwork, x_q: np.ndarray, cfg: ArrayConfig) -> Q
         try:
             t = _layer(nb, layer, src, env, cfg)
         except ValueError as exc:
-            msg = str(exc)
-            raise ValueError(msg if msg.startswith("layer ") else f"{where}: {msg}") from None
+            raise ValueError(f"{where}: {exc}") from None
         env[layer.name] = out.tensors[layer.name] = t
         out.commands[layer.name] = (first, len(nb.b.prog.commands))
         n = shapes[INPUT][0]

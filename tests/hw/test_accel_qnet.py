@@ -66,9 +66,10 @@ def test_qnet_one_program_exact(array):
 
 
 def test_qnet_unsupported_layer_named():
+    """A grouped conv (neither dense nor depthwise) has no on-chip mapping: named."""
     torch.manual_seed(0)
-    m = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU())
-    qnet = quantize_network(m, torch.randn(4, 3, 5, 5))
-    x_q = qnet.quantize_input(torch.randn(1, 3, 5, 5).numpy())
-    with pytest.raises(ValueError, match=r"layer 0 .*QConv.*only pointwise.*dense"):
+    m = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=2), nn.ReLU())
+    qnet = quantize_network(m, torch.randn(4, 4, 5, 5))
+    x_q = qnet.quantize_input(torch.randn(1, 4, 5, 5).numpy())
+    with pytest.raises(ValueError, match=r"layer 0 \(QConv\): op='grouped'.*does not run on chip"):
         compile_qnet(qnet, x_q, ArrayConfig(2, 2, **SMALL))

@@ -1,0 +1,115 @@
+"""Whole int8 networks as ONE accelerator program in RTL (issue 18, ``sim.onechip``): the
+compiler (``sw.mapping.qnetwork.compile_qnet``) turns a ``QuantizedNetwork`` into one command
+sequence; the bench loads input, weights and program once and pulses ``start`` once. Every
+layer's int8 tensor, read back from activation memory, equals the golden executor's trace
+(``QuantizedNetwork.run(trace=True)``) exactly, the output equals ``run``'s, no op runs on
+the host, and ``cnt_total`` equals the program's cycle model."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from hw.config import ArrayConfig
+from sim.onechip import run_network_program
+from sw.export import quantize_network
+from sw.mapping.accel import unbounded
+from sw.mapping.qnetwork import compile_qnet
+from sw.models import build_model
+from tests.conftest import sim_params
+
+
+def _zoo_qnet(net, variant, width=0.25, res=32, seed=0):
+    torch.manual_seed(seed)
+    model = build_model(net, variant, num_classes=10, width_mult=width).eval()
+    x = torch.randn(4, 3, res, res)
+    qnet = quantize_network(model, x)
+    return qnet, qnet.quantize_input(x[:1].numpy())
+
+
+class Tiny(nn.Module):
+    """Every on-chip layer kind: dense conv (stride 2, padding), depthwise, FuSe-Half-like
+    split into 1x3 and 3x1 branches and concat, pointwise, residual add, global average pool,
+    linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 6, 3, 2, 1, bias=False), nn.BatchNorm2d(6), nn.ReLU6()
+        )
+        self.dw = nn.Sequential(nn.Conv2d(6, 6, 3, 1, 1, groups=6), nn.ReLU())
+        self.row = nn.Conv2d(3, 3, (1, 3), padding=(0, 1), groups=3)
+        self.col = nn.Conv2d(3, 3, (3, 1), padding=(1, 0), groups=3)
+        self.pw = nn.Sequential(nn.Conv2d(6, 6, 1, bias=False), nn.BatchNorm2d(6))
+        self.fc = nn.Linear(6, 5)
+
+    def forward(self, x):
+        y = self.stem(x)
+        z = self.dw(y)
+        a, b = z.chunk(2, 1)
+        z = torch.cat([self.row(a), self.col(b)], 1)
+        y = y + self.pw(z)
+        return self.fc(y.mean((2, 3)))
+
+
+@pytest.mark.parametrize("simulator", sim_params())
+def test_tiny_network_one_program_exact(simulator, require_simulator):
+    require_simulator(simulator)
+    torch.manual_seed(1)
+    model = Tiny().eval()
+    for mod in model.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.running_mean.uniform_(-0.5, 0.5)
+            mod.running_var.uniform_(0.5, 2)
+    x = torch.randn(6, 3, 9, 9)
+    qnet = quantize_network(model, x)
+    run = run_network_program(
+        qnet, qnet.quantize_input(x[:2].numpy()), ArrayConfig(3, 5), simulator
+    )
+    assert run.first_bad is None and run.exact
+    assert run.programs == 1 and run.host_ops == []
+    assert run.cycles == run.model_cycles
+    assert run.cycles == sum(layer.model_cycles for layer in run.layers) + 2  # + HALT
+    assert {layer.kind for layer in run.layers} >= {
+        "QConv",
+        "QAdd",
+        "QAvgPool",
+        "QConcat",
+        "QLinear",
+    }
+
+
+def test_mobilenet_v2_half_one_program_exact():
+    """MobileNetV2-FuSe-Half (width 0.25, 32x32) on a non-square 3x5 array, Verilator."""
+    qnet, x_q = _zoo_qnet("mobilenet_v2", "half")
+    run = run_network_program(qnet, x_q, ArrayConfig(3, 5), "verilator")
+    assert run.exact, run.first_bad
+    assert run.cycles == run.model_cycles
+    assert run.host_ops == []
+    np.testing.assert_array_equal(run.output, qnet.run(x_q))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["base", "full", "half", "full_hybrid", "half_hybrid"])
+@pytest.mark.parametrize("net", ["mobilenet_v1", "mobilenet_v2", "mnasnet"])
+def test_zoo_one_program_exact_8x8(net, variant):
+    """The zoo (V1, V2, MnasNet-B1 x 5 variants) at resolution 32, width 1.0, on 8x8."""
+    qnet, x_q = _zoo_qnet(net, variant, width=1.0)
+    run = run_network_program(qnet, x_q, ArrayConfig(8, 8), "verilator")
+    assert run.exact, run.first_bad
+    assert run.cycles == run.model_cycles
+
+
+def test_unsupported_layer_is_named():
+    """ResNet-50's max pool has no on-chip op yet: the compiler names the layer."""
+    qnet, x_q = _zoo_qnet("resnet50", "base", width=0.25)
+    with pytest.raises(ValueError, match=r"layer \S*maxpool\S* \(QMaxPool\).*max pooling"):
+        compile_qnet(qnet, x_q, unbounded(ArrayConfig(4, 4)))
+
+
+def test_memory_overflow_names_layer_and_field():
+    qnet, x_q = _zoo_qnet("mobilenet_v2", "half")
+    with pytest.raises(ValueError, match=r"layer features\.2\.conv\.0\.0 \(QConv\): .*Gemm\.w_addr=.*weight_depth=256"):
+        compile_qnet(qnet, x_q, replace(unbounded(ArrayConfig(4, 4)), weight_depth=256))
