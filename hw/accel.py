@@ -494,6 +494,7 @@ class Accelerator(wiring.Component):
             }
         )
         cv_hw = Signal(24)  # H*W
+        cv_kh = Signal(4)
         cv_shw = Signal(signed(18))  # sh*W
         cv_ptw = Signal(signed(18))  # -pt*W
         cv_pt = Signal(signed(6))
@@ -560,7 +561,8 @@ class Accelerator(wiring.Component):
             c_addr.eq(cur["base"] + cur["yoff"] + cur["x"]),
             c_in.eq((cur["y"] >= 0) & (cur["y"] < cv.h) & (cur["x"] >= 0) & (cur["x"] < cv.w)),
         ]
-        m.d.sync += c_in_d.eq(~cmode | c_in)
+        c_in_next = Signal()
+        m.d.sync += c_in_d.eq(c_in_next)
         with m.If(cmode & a_issue):
             with m.If(cur["ox"] != cv.wo - 1):
                 m.d.sync += [r_ox.eq(cur["ox"] + 1), r_x.eq(cur["x"] + cv.sw)]
@@ -677,6 +679,32 @@ class Accelerator(wiring.Component):
         fo_addr = Signal(20)
         fo_left = Signal(40)  # drained rows still to write
 
+        # line addressing (``Fuse(lines=1)``, issue 18): the lines are read straight from a
+        # feature map with the ``CONV`` geometry in force. A group is the ``rows`` channels of
+        # one activation plane along one image row (1xK: kh == 1) or column (Kx1); element
+        # ``u`` of the lines (``u = j - pad``) is word ``group base + u*est`` (``est`` = 1 or
+        # W), zero outside ``0 <= u < len``. Taps are the same for every group.
+        flin = Signal()  # the FUSE in RUN reads lines from the feature map
+        fl_est = Signal(12)  # element stride: 1 (rows) or W (columns)
+        fl_ce = Signal(signed(CW))  # C*est: one position fold further
+        fl_se = Signal(signed(CW))  # (C-2+K)*est: last element of a fold's receptive field
+        fl_pe = Signal(signed(CW))  # -pad*est: element 0 of a group
+        fl_pad = Signal(signed(6))
+        fl_pad_neg = Signal(signed(7))
+        m.d.comb += fl_pad_neg.eq(-fl_pad)
+        fl_len = Signal(13)  # W (rows) or H (columns)
+        fl_gstep = Signal(24)  # sh*W (rows) or sw (columns): one group further
+        fl_O = Signal(12)  # groups per image: Ho (rows) or Wo (columns)
+        fl_go = Signal(12)
+        fl_ibase = Signal(24)  # first word of the current image in the plane
+        f_u0 = Signal(signed(CW))  # element index u of the current fold's position 0
+        f_uaddr0 = Signal(signed(CW))  # u0 * est
+        fs_u = Signal(signed(CW))  # element index of the next streamed read
+        fl_su = Signal(signed(CW))
+        fl_saddr = Signal(signed(CW + 2))
+        f_cur_u = Signal(signed(CW))
+        f_in = Signal()  # the FUSE read issued this cycle is inside the map
+
         frun = Signal()
         f_aaddr = Signal(24)
         f_start = Signal()
@@ -686,7 +714,11 @@ class Accelerator(wiring.Component):
             frun.eq(run & fmode),
             f_start.eq(frun & f_active & (f_ph == 1)),
             f_tap.eq(frun & f_active & (f_ph >= C - 1) & (f_ph < C - 1 + f_k)),
-            f_aaddr.eq(Mux(f_start, f_abase + C - 2 + f_k, fs_ptr)),
+            fl_su.eq(f_u0 + (C - 2) + f_k),
+            fl_saddr.eq(f_gbase + f_uaddr0 + fl_se),
+            f_aaddr.eq(Mux(f_start, Mux(flin, fl_saddr[:24], f_abase + C - 2 + f_k), fs_ptr)),
+            f_cur_u.eq(Mux(f_start, fl_su, fs_u)),
+            f_in.eq((f_cur_u >= 0) & (f_cur_u < fl_len)),
         ]
         with m.If(f_tap):
             m.d.comb += f_op.eq(Mux(f_ph == C - 1, FuseOp.FIRST, FuseOp.ACC))
@@ -698,9 +730,17 @@ class Accelerator(wiring.Component):
         with m.Else():
             m.d.comb += f_op.eq(FuseOp.HOLD)
         with m.If(f_start):
-            m.d.sync += [fs_ptr.eq(f_abase + C - 3 + f_k), fs_left.eq(C - 2 + f_k)]
+            m.d.sync += [
+                fs_ptr.eq(Mux(flin, fl_saddr[:24] - fl_est, f_abase + C - 3 + f_k)),
+                fs_left.eq(C - 2 + f_k),
+                fs_u.eq(fl_su - 1),
+            ]
         with m.Elif(fs_left != 0):
-            m.d.sync += [fs_ptr.eq(fs_ptr - 1), fs_left.eq(fs_left - 1)]
+            m.d.sync += [
+                fs_ptr.eq(fs_ptr - Mux(flin, fl_est, 1)),
+                fs_left.eq(fs_left - 1),
+                fs_u.eq(fs_u - 1),
+            ]
         f_issue = f_start | (frun & (fs_left != 0))
         with m.If(frun & f_active):
             with m.If(f_ph == f_period - 1):
@@ -709,16 +749,35 @@ class Accelerator(wiring.Component):
                     m.d.sync += [
                         f_pf.eq(0),
                         f_g.eq(f_g + 1),
-                        f_gbase.eq(f_gbase + f_gstride),
-                        f_abase.eq(f_gbase + f_gstride),
-                        f_wbase.eq(f_wbase + f_k),
+                        f_u0.eq(fl_pad_neg),
+                        f_uaddr0.eq(fl_pe),
                     ]
+                    with m.If(~flin):
+                        m.d.sync += [
+                            f_gbase.eq(f_gbase + f_gstride),
+                            f_abase.eq(f_gbase + f_gstride),
+                            f_wbase.eq(f_wbase + f_k),
+                        ]
+                    with m.Elif(fl_go != fl_O - 1):
+                        m.d.sync += [fl_go.eq(fl_go + 1), f_gbase.eq(f_gbase + fl_gstep)]
+                    with m.Else():  # next image
+                        m.d.sync += [
+                            fl_go.eq(0),
+                            fl_ibase.eq(fl_ibase + cv_hw),
+                            f_gbase.eq(fl_ibase + cv_hw),
+                        ]
                     with m.If(f_g == f_groups - 1):
                         m.d.sync += f_active.eq(0)
                 with m.Else():
-                    m.d.sync += [f_pf.eq(f_pf + 1), f_abase.eq(f_abase + C)]
+                    m.d.sync += [
+                        f_pf.eq(f_pf + 1),
+                        f_abase.eq(f_abase + C),
+                        f_u0.eq(f_u0 + C),
+                        f_uaddr0.eq(f_uaddr0 + fl_ce),
+                    ]
             with m.Else():
                 m.d.sync += f_ph.eq(f_ph + 1)
+        m.d.comb += c_in_next.eq(Mux(cmode, c_in, Mux(flin, f_in, 1)))
         f_last_out = Signal()
         m.d.comb += f_last_out.eq(frun & arr.out_valid & (fo_left == 1))
         with m.If(frun & arr.out_valid):
@@ -772,18 +831,32 @@ class Accelerator(wiring.Component):
             f_acc_end.eq(fword.acc_addr + fword.groups * fword.pfolds * R),
         ]
         fuse_ok = (
-            (fword.flags == 0)
-            & (fword.reserved == 0)
+            (fword.reserved == 0)
             & (fword.k != 0)
             & (fword.k <= Kmax)
             & (fword.groups != 0)
             & (fword.pfolds != 0)
-            & (f_act_end <= cfg.act_depth)
-            & (f_w_end <= cfg.weight_depth)
             & (f_acc_end <= cfg.acc_depth)
+        )
+        fuse_plain_ok = (
+            (fword.flags == 0) & (f_act_end <= cfg.act_depth) & (f_w_end <= cfg.weight_depth)
+        )
+        # line addressing: a 1xK (kh == 1) or Kx1 (kw == 1) geometry with no padding across
+        # the lines, K == k, one group per image row (column) and image, the plane in memory
+        g_row = cv_kh == 1
+        fuse_line_ok = (
+            (fword.flags == 1)
+            & cv.set
+            & (g_row | (cv.kw == 1))
+            & Mux(g_row, (cv_pt == 0) & (fword.k == cv.kw), (cv_pl == 0) & (fword.k == cv_kh))
+            & (fword.groups == cv.n * Mux(g_row, cv.ho, cv.wo))
+            & (fword.a_addr + cv.plane <= cfg.act_depth)
+            & (fword.w_addr + fword.k <= cfg.weight_depth)
         )
         if not cfg.fuse:  # no FuSe mode: FUSE is a malformed opcode
             fuse_ok = fuse_ok & 0
+        if not has_outstage(cfg):  # line addressing comes with the output stage
+            fuse_line_ok = fuse_line_ok & 0
         gemm_ok = (
             (word.reserved == 0)
             & (word.m != 0)
@@ -903,6 +976,7 @@ class Accelerator(wiring.Component):
                         cv.ho.eq(cword.ho),
                         cv.wo.eq(cword.wo),
                         cv.kw.eq(cword.kw),
+                        cv_kh.eq(cword.kh),
                         cv.sh.eq(cword.sh),
                         cv.sw.eq(cword.sw),
                         cv.cfolds.eq(cword.cfolds),
@@ -947,9 +1021,24 @@ class Accelerator(wiring.Component):
                         o_rowbase.eq(word.acc_addr),
                     ]
                     m.next = "RUN"
-                with m.Elif((fword.op == isa.Op.FUSE) & fuse_ok):
+                with m.Elif((fword.op == isa.Op.FUSE) & fuse_ok & (fuse_plain_ok | fuse_line_ok)):
                     k = fword.k[: len(f_k)]
+                    est = Mux(g_row, 1, cv.w)
+                    pad = Mux(g_row, cv_pl, cv_pt)
                     m.d.sync += [
+                        flin.eq(fword.flags[0]),
+                        fl_est.eq(est),
+                        fl_ce.eq(est * C),
+                        fl_se.eq(est * (k + (C - 2))),
+                        fl_pe.eq(-(pad * est)),
+                        fl_pad.eq(pad),
+                        fl_len.eq(Mux(g_row, cv.w, cv.h)),
+                        fl_gstep.eq(Mux(g_row, cv_shw, cv.sw)),
+                        fl_O.eq(Mux(g_row, cv.ho, cv.wo)),
+                        fl_go.eq(0),
+                        fl_ibase.eq(fword.a_addr),
+                        f_u0.eq(-pad),
+                        f_uaddr0.eq(-(pad * est)),
                         fmode.eq(1),
                         f_k.eq(k),
                         f_period.eq(k + C - 1 if C - 1 >= R else k + R),
@@ -1015,6 +1104,7 @@ class Accelerator(wiring.Component):
                         qmode.eq(0),
                         amode.eq(0),
                         cmode.eq(0),
+                        flin.eq(0),
                     ]
                     m.next = "FETCH"
             with m.State("DONE"):
@@ -1037,7 +1127,9 @@ class Accelerator(wiring.Component):
             fmode=fmode,
             pc=pc,
             # sequencer reads whose data is used, with their unwrapped addresses
-            act_read=Mux(amode, d_read, Mux(fmode, f_issue, a_issue & (~cmode | c_in)) & run),
+            act_read=Mux(
+                amode, d_read, Mux(fmode, f_issue & (~flin | f_in), a_issue & (~cmode | c_in)) & run
+            ),
             act_raddr=Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr)),
             w_read=Mux(qmode | amode, q_pread, Mux(fmode, f_tap, w_issue) & run),
             w_raddr=Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_waddr, w_ptr)),

@@ -103,6 +103,8 @@ __all__ = [
     "conv_act_words",
     "conv_supported",
     "check_conv_gemm",
+    "check_line_fuse",
+    "FUSE_CMD_FIELDS",
     "LAYOUTS",
     "encode",
     "decode",
@@ -187,6 +189,14 @@ GEMM_FIELDS: dict[str, tuple[int, int]] = {
     "w_addr": (68, 20),
     "acc_addr": (88, 20),
     "reserved": (108, 20),
+}
+
+#: the ``FUSE`` command's fields as encoded: ``FUSE_FIELDS`` with ``flags`` bit 0 named
+#: ``lines`` (line addressing from the ``CONV`` geometry, see ``Fuse``)
+FUSE_CMD_FIELDS: dict[str, tuple[int, int]] = {
+    **{k: v for k, v in FUSE_FIELDS.items() if k != "flags"},
+    "lines": (4, 1),
+    "flags": (5, 3),
 }
 
 #: the ``CONV`` command's fields
@@ -316,6 +326,16 @@ class Fuse(Command):
     - accumulator word ``acc_addr + f*rows + i`` (fold ``f = g*pfolds + pf``) = the outputs of
       line ``g*rows + rows - 1 - i`` at positions ``j0 .. j0 + cols - 1`` (the array drains its
       bottom row first); overwritten, never accumulated.
+
+    With ``lines=1`` (issue 18) the lines are read from a feature map with the geometry of
+    the latest ``ConvCfg`` (a 1xK one, ``kh == 1``, or a Kx1 one, ``kw == 1``; no padding
+    across the lines; ``k`` = the kernel length): the plane of ``n*h*w`` words from
+    ``a_addr`` (``rows`` channel lanes, ``REQUANT``'s layout). Group ``g`` is image row
+    ``oy*sh`` (1xK; ``g = n*ho + oy``) or column ``ox*sw`` (Kx1; ``g = n*wo + ox``) of
+    image ``n``: its ``rows`` lines are the plane's channels along it, element ``j`` is the
+    pixel at ``j - pl`` (``j - pt``) along the line, zero outside the map. ``groups`` must be
+    ``n*ho`` (``n*wo``). The taps are the ``k`` words from ``w_addr`` for every group. The
+    accumulator layout and the cycles are those of a plain ``FUSE`` of the same fields.
     """
 
     op: Op = Op.FUSE
@@ -325,9 +345,13 @@ class Fuse(Command):
     a_addr: int = 0
     w_addr: int = 0
     acc_addr: int = 0
+    lines: int = 0
 
     def extents(self, rows: int, cols: int) -> tuple[int, int, int]:
-        """Words used in the activation, weight and accumulator memories."""
+        """Words used in the activation, weight and accumulator memories (a line-addressed
+        FUSE's activation extent depends on the ``ConvCfg``: ``check_line_fuse``)."""
+        if self.lines:
+            return 0, self.k, self.groups * self.pfolds * rows
         return (
             self.groups * (self.pfolds * cols + self.k - 1),
             self.groups * self.k,
@@ -453,7 +477,7 @@ _RECORDS: dict[Op, type[Command]] = {
 LAYOUTS: dict[Op, dict[str, tuple[int, int]]] = {
     Op.HALT: FIELDS,
     Op.GEMM: GEMM_FIELDS,
-    Op.FUSE: FUSE_FIELDS,
+    Op.FUSE: FUSE_CMD_FIELDS,
     Op.REQUANT: REQUANT_FIELDS,
     Op.ADD: ADD_FIELDS,
     Op.CONV: CONV_FIELDS,
@@ -497,6 +521,7 @@ def check_command(cmd: Command, cfg: Any | None = None) -> None:
     if isinstance(cmd, Fuse):
         for f in ("k", "groups", "pfolds"):
             _check_field(name, f, getattr(cmd, f), lo=1, layout=FUSE_FIELDS)
+        _check_field(name, "lines", cmd.lines, layout=FUSE_CMD_FIELDS)
         if cfg is not None and not cfg.fuse:
             raise ValueError(f"{name}: array {cfg.name} has no FuSe mode (ArrayConfig.fuse=False)")
         if cfg is not None and cmd.k > cfg.max_kernel:
@@ -580,6 +605,30 @@ def check_conv_gemm(cmd: Gemm, geom: ConvCfg | None, cfg: Any | None = None) -> 
         )
 
 
+def check_line_fuse(cmd: Fuse, geom: ConvCfg | None, cfg: Any | None = None) -> None:
+    """Raise ``ValueError`` naming the field if ``Fuse(lines=1)`` ``cmd`` does not match the
+    geometry ``geom`` in force (see ``Fuse``) or reads past activation memory."""
+    if geom is None:
+        raise ValueError("Fuse.lines=1 needs a ConvCfg (CONV command) before it")
+    row = geom.kh == 1
+    if not row and geom.kw != 1:
+        raise ValueError(f"Fuse.lines=1 needs a 1xK or Kx1 ConvCfg, not {geom.kh}x{geom.kw}")
+    k, across, pad_name, groups = (
+        (geom.kw, geom.pt, "pt", geom.n * geom.ho) if row else (geom.kh, geom.pl, "pl", geom.n * geom.wo)
+    )
+    if across:
+        raise ValueError(f"Fuse.lines=1: ConvCfg.{pad_name}={across} pads across the lines")
+    if cmd.k != k:
+        raise ValueError(f"Fuse.k={cmd.k} must be the ConvCfg kernel length {k}")
+    if cmd.groups != groups:
+        raise ValueError(f"Fuse.groups={cmd.groups} must be {groups} (one per image line)")
+    if cfg is not None and cmd.a_addr + geom.plane > cfg.act_depth:
+        raise ValueError(
+            f"Fuse.a_addr={cmd.a_addr} + {geom.plane} words (n*h*w) runs past the memory "
+            f"(ArrayConfig.act_depth={cfg.act_depth})"
+        )
+
+
 def encode(cmd: Command, cfg: Any | None = None) -> int:
     """The 128-bit word of ``cmd`` (validated first, see ``check_command``)."""
     check_command(cmd, cfg)
@@ -636,6 +685,8 @@ def encode_program(cmds: list[Command], cfg: Any | None = None) -> list[int]:
                 geom = cmd
             elif isinstance(cmd, Gemm) and cmd.conv:
                 check_conv_gemm(cmd, geom, cfg)
+            elif isinstance(cmd, Fuse) and cmd.lines:
+                check_line_fuse(cmd, geom, cfg)
         except ValueError as exc:
             raise ValueError(f"command {i}: {exc}") from None
     return out

@@ -115,3 +115,75 @@ def test_conv_gemm_malformed_words_set_error():
     res = run_accel(cfg, {}, {}, isa.encode_program(ok, cfg), 0, 1)
     assert not res["error"]
     assert res["counters"][0] == accel_commands_cycles(ok, 2, 2)
+
+
+def _line_fuse_case(cfg, x, taps, orient, stride, pad):
+    """ONE program: CONV geometry + ``Fuse(lines=1)`` over plane 0 of ``x``; returns the
+    program, the line-major result ``[groups*rows, J]`` and the golden."""
+    from sw.mapping.accel import FusePlacement, ProgramBuilder
+
+    R, C = cfg.rows, cfg.cols
+    n, ch, h, w = x.shape
+    K = taps.shape[1]
+    b = ProgramBuilder(cfg)
+    src = place_input(b, x)
+    if orient == "row":
+        kh, kw, L, wo = 1, K, w, (w + 2 * pad - K) // stride + 1
+        ho = (h - 1) // stride + 1
+        geom = isa.ConvCfg(n=n, h=h, w=w, ho=ho, wo=wo, kh=1, kw=K, sh=stride, sw=stride, pl=pad)
+        groups = n * ho
+    else:
+        L, ho = h, (h + 2 * pad - K) // stride + 1
+        wo = (w - 1) // stride + 1
+        geom = isa.ConvCfg(n=n, h=h, w=w, ho=ho, wo=wo, kh=K, kw=1, sh=stride, sw=stride, pt=pad)
+        groups = n * wo
+    J = L + 2 * pad - K + 1
+    pfolds = -(-J // C)
+    w0 = b.w_next
+    tp = np.zeros((max(R, C), K), np.int64)
+    tp[:ch] = taps
+    from sw.mapping.gemm import pack_lanes
+
+    for i in range(K):
+        b.prog.weight[w0 + i] = pack_lanes(tp[:, K - 1 - i], cfg.weight_width)
+    b.w_next += K
+    cmd = isa.Fuse(k=K, groups=groups, pfolds=pfolds, a_addr=src.addr, w_addr=w0, acc_addr=0, lines=1)
+    b._place(geom, "CONV")
+    b._place(cmd, "FUSE")
+    b.prog.placements.append(FusePlacement(groups * R, J, K, 0))
+    prog = b.build()
+    want = np.zeros((groups * R, J), np.int64)
+    for g in range(groups):
+        nn_, o = divmod(g, ho if orient == "row" else wo)
+        for r in range(ch):
+            line = x[nn_, r, o * stride, :] if orient == "row" else x[nn_, r, :, o * stride]
+            padded = np.pad(line.astype(np.int64), pad)
+            want[g * R + r] = np.correlate(padded, taps[r].astype(np.int64), "valid")
+    return prog, want
+
+
+@pytest.mark.parametrize(
+    "array, orient, shape, K, stride, pad",
+    [
+        ((3, 4), "row", (2, 3, 4, 7), 3, 2, 1),
+        ((3, 4), "col", (1, 2, 6, 3), 3, 1, 1),
+        ((4, 2), "col", (2, 4, 5, 4), 5, 2, 2),
+        ((2, 5), "row", (1, 2, 3, 9), 2, 1, 0),
+    ],
+    ids=["3x4-1x3-s2-batch2", "3x4-3x1", "4x2-5x1-s2-p2-batch2", "2x5-1x2-p0"],
+)
+def test_fuse_line_addressing_exact(array, orient, shape, K, stride, pad):
+    """``Fuse(lines=1)`` reads 1xK lines along image rows, Kx1 lines down image columns
+    (stride ``W`` in memory, no host transposition), zero padding at both ends, every
+    ``stride``-th line, a batch of images: the accumulator equals ``np.correlate`` of every
+    padded line exactly and the cycles equal a plain FUSE of the same fields."""
+    cfg = ArrayConfig(*array, max_kernel=5, **DEPTHS)
+    rng = np.random.default_rng(sum(shape) * K)
+    x = rng.integers(-128, 128, shape).astype(np.int8)
+    taps = rng.integers(-128, 128, (shape[1], K)).astype(np.int8)
+    prog, want = _line_fuse_case(cfg, x, taps, orient, stride, pad)
+    res = run_accel(cfg, prog.act, prog.weight, prog.words, prog.acc_words_used, 1, 60000)
+    assert not res["error"]
+    (got,) = prog.outputs(res["acc"])
+    np.testing.assert_array_equal(got, want)
+    assert res["counters"][0] == accel_commands_cycles(prog.commands, cfg.rows, cfg.cols)
