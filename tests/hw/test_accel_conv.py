@@ -128,7 +128,7 @@ def _line_fuse_case(cfg, x, taps, orient, stride, pad):
     b = ProgramBuilder(cfg)
     src = place_input(b, x)
     if orient == "row":
-        kh, kw, L, wo = 1, K, w, (w + 2 * pad - K) // stride + 1
+        L, wo = w, (w + 2 * pad - K) // stride + 1
         ho = (h - 1) // stride + 1
         geom = isa.ConvCfg(n=n, h=h, w=w, ho=ho, wo=wo, kh=1, kw=K, sh=stride, sw=stride, pl=pad)
         groups = n * ho
@@ -147,7 +147,9 @@ def _line_fuse_case(cfg, x, taps, orient, stride, pad):
     for i in range(K):
         b.prog.weight[w0 + i] = pack_lanes(tp[:, K - 1 - i], cfg.weight_width)
     b.w_next += K
-    cmd = isa.Fuse(k=K, groups=groups, pfolds=pfolds, a_addr=src.addr, w_addr=w0, acc_addr=0, lines=1)
+    cmd = isa.Fuse(
+        k=K, groups=groups, pfolds=pfolds, a_addr=src.addr, w_addr=w0, acc_addr=0, lines=1
+    )
     b._place(geom, "CONV")
     b._place(cmd, "FUSE")
     b.prog.placements.append(FusePlacement(groups * R, J, K, 0))
