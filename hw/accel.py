@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from amaranth import Module, Mux, ResetSignal, Signal, signed, unsigned
+from amaranth import Cat, Module, Mux, ResetSignal, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -198,7 +198,8 @@ class Accelerator(wiring.Component):
         rq_we = Signal()
         rq_waddr = Signal(20)
         rq_wdata = Signal(R * cfg.act_width)
-        seq_write = {"act": (rq_we, rq_waddr, rq_wdata)}
+        seq_waddr = Signal(24)  # rq_waddr, or the line-mode REQUANT's output pointer
+        seq_write = {"act": (rq_we, seq_waddr[:20], rq_wdata)}
         for mem, pfx, target, depth, bits in targets:
             ok = (lp.target == target) & (lp.addr < depth)
             if bits < len(lp.data):
@@ -282,6 +283,7 @@ class Accelerator(wiring.Component):
         run = Signal()  # RUN state of any command
         fmode = Signal()  # the command in RUN is a FUSE (drives the array's ``mode``)
         qmode = Signal()  # the command in RUN is a REQUANT
+        lqm = Signal()  # ... in line mode (``Requant(lines=1)``)
         amode = Signal()  # the command in RUN is an ADD
         grun = Signal()  # GEMM engines enabled
         m.d.comb += grun.eq(run & ~fmode & ~qmode & ~amode)
@@ -312,8 +314,9 @@ class Accelerator(wiring.Component):
         q_pidx = Signal(range(PW))
         q_av = Signal()  # an accumulator word arrives this cycle
         q_as = Signal(range(S))  # its sub-fold
-        q_mult = [Signal(32, name=f"q_mult{c}") for c in range(C)]
-        q_bias = [Signal(32, name=f"q_bias{c}") for c in range(C)]
+        NL = w_mem_lanes(cfg)  # parameter lanes: max(rows, cols) on a FuSe array (per line)
+        q_mult = [Signal(32, name=f"q_mult{c}") for c in range(NL)]
+        q_bias = [Signal(32, name=f"q_bias{c}") for c in range(NL)]
         qrun = Signal()
         arun = Signal()
         q_pread = Signal()
@@ -322,7 +325,7 @@ class Accelerator(wiring.Component):
             qrun.eq(run & qmode),
             arun.eq(run & amode),
             q_pread.eq((qrun | arun) & q_active & (q_ph < PW)),
-            q_aread.eq(qrun & q_active & (q_ph == PW)),
+            q_aread.eq(qrun & ~lqm & q_active & (q_ph == PW)),
         ]
         m.d.sync += [
             q_pv.eq(q_pread),
@@ -351,7 +354,7 @@ class Accelerator(wiring.Component):
                         m.d.sync += q_active.eq(0)
         # parameter bytes into the per-lane registers
         with m.If(q_pv):
-            for c in range(C):
+            for c in range(NL):
                 lane = w_rd.data.as_value()[c * cfg.weight_width :][:8]
                 for j in range(PW):
                     reg = q_mult[c] if j < 4 else q_bias[c]
@@ -384,22 +387,126 @@ class Accelerator(wiring.Component):
                 m.d.sync += d_i.eq(d_i + 1)
                 with m.If(d_i == d_n - 1):
                     m.d.sync += q_active.eq(0)
+        # REQUANT line mode (``Requant(lines=1)``, issue 18): the corner turn after a
+        # line-addressed FUSE. Per fold (``R`` accumulator words: line ``R-1-i`` at ``C``
+        # positions) a fixed period ``LQ_T = R*S + 1 + L + C``: ``R*S`` reads (word ``i``,
+        # sub-fold ``s``; lanes of line ``R-1-i`` all take its multiplier and bias), the
+        # output stage's ``1 + L`` cycles, then ``C`` cycles writing one activation word per
+        # position (the ``rows`` lines' int8 results, read from the ``R x C`` buffer
+        # column 0 while it shifts), only for kept positions ``j = k*stride``, ``k < O``.
+        L = isa.OUTSTAGE_LATENCY
+        LQ_T = R * S + 1 + L + C
+        lq_t = Signal(range(LQ_T))
+        lq_g = Signal(12)  # group
+        lq_pf = Signal(16)  # position fold in the group
+        lq_go = Signal(12)  # group within the image
+        lq_Ogrp = Signal(12)  # groups per image
+        lq_gstep = Signal(12)  # output words from one group to the next
+        lq_howo = Signal(24)
+        lq_sl = Signal(3)  # stride along the line
+        lq_ostride = Signal(12)  # output words from one kept position to the next
+        lq_Opos = Signal(12)  # outputs per line
+        lq_img = Signal(24)
+        lq_gout = Signal(24)
+        lq_optr = Signal(24)
+        lq_j = Signal(16)
+        lq_keep = Signal(16)
+        lq_oj = Signal(12)
+        lq_rd = Signal()
+        lq_wr = Signal()
+        lq_we = Signal()
+        lq_last = Signal()
+        lq_buf = [[Signal(8, name=f"lq_buf{r}_{c}") for c in range(C)] for r in range(R)]
+        lq_pv = [Signal(name=f"lq_pv{k}") for k in range(L + 1)]
+        lq_pline = [Signal(range(R), name=f"lq_pline{k}") for k in range(L + 1)]
+        lq_ps = [Signal(range(S), name=f"lq_ps{k}") for k in range(L + 1)]
+        lq_busy = Signal()
+        m.d.comb += [
+            lq_busy.eq(qrun & lqm & q_active & (q_ph == PW)),
+            lq_rd.eq(lq_busy & (lq_t < R * S)),
+            lq_wr.eq(lq_busy & (lq_t >= R * S + 1 + L)),
+            lq_we.eq(lq_wr & (lq_j == lq_keep) & (lq_oj < lq_Opos)),
+            lq_last.eq(lq_busy & (lq_t == LQ_T - 1) & (lq_g == q_folds - 1) & (lq_pf == q_m - 1)),
+        ]
+        m.d.sync += [lq_pv[0].eq(lq_rd), lq_pline[0].eq(R - 1 - q_i), lq_ps[0].eq(q_s)]
+        for k in range(1, L + 1):
+            m.d.sync += [
+                lq_pv[k].eq(lq_pv[k - 1]),
+                lq_pline[k].eq(lq_pline[k - 1]),
+                lq_ps[k].eq(lq_ps[k - 1]),
+            ]
+        with m.If(lq_rd):
+            with m.If(q_s != S - 1):
+                m.d.sync += q_s.eq(q_s + 1)
+            with m.Else():
+                m.d.sync += [q_s.eq(0), q_i.eq(q_i + 1)]
+        with m.If(lq_busy):
+            m.d.sync += lq_t.eq(Mux(lq_t == LQ_T - 1, 0, lq_t + 1))
+        with m.If(lq_wr):
+            m.d.sync += lq_j.eq(lq_j + 1)
+            for r in range(R):
+                for c in range(C - 1):
+                    m.d.sync += lq_buf[r][c].eq(lq_buf[r][c + 1])
+            with m.If(lq_we):
+                m.d.sync += [
+                    lq_keep.eq(lq_keep + lq_sl),
+                    lq_oj.eq(lq_oj + 1),
+                    lq_optr.eq(lq_optr + lq_ostride),
+                ]
+        with m.If(lq_busy & (lq_t == LQ_T - 1)):  # fold done
+            m.d.sync += [q_i.eq(0), q_s.eq(0), q_abase.eq(q_abase + R)]
+            with m.If(lq_pf != q_m - 1):
+                m.d.sync += lq_pf.eq(lq_pf + 1)
+            with m.Else():  # group done: the next group's first output word
+                m.d.sync += [lq_pf.eq(0), lq_g.eq(lq_g + 1), lq_j.eq(0), lq_keep.eq(0)]
+                m.d.sync += lq_oj.eq(0)
+                with m.If(lq_go != lq_Ogrp - 1):
+                    m.d.sync += [
+                        lq_go.eq(lq_go + 1),
+                        lq_gout.eq(lq_gout + lq_gstep),
+                        lq_optr.eq(lq_gout + lq_gstep),
+                    ]
+                with m.Else():
+                    m.d.sync += [
+                        lq_go.eq(0),
+                        lq_img.eq(lq_img + lq_howo),
+                        lq_gout.eq(lq_img + lq_howo),
+                        lq_optr.eq(lq_img + lq_howo),
+                    ]
+                with m.If(lq_g == q_folds - 1):
+                    m.d.sync += q_active.eq(0)
+        m.d.comb += seq_waddr.eq(Mux(lqm, lq_optr, rq_waddr))
         q_last = Signal()
-        m.d.comb += q_last.eq((qrun | arun) & rq_we & (q_left == 1))
+        m.d.comb += q_last.eq(Mux(lqm, lq_last, (qrun | arun) & rq_we & (q_left == 1)))
         if has_outstage(cfg):
             m.submodules.outstage = ost = OutputStage(SL, cfg.acc_width)
-            m.d.comb += [ost.i_valid.eq(q_av), ost.lo.eq(q_lo), ost.hi.eq(q_hi)]
+            m.d.comb += [ost.i_valid.eq(q_av | lq_pv[0]), ost.lo.eq(q_lo), ost.hi.eq(q_hi)]
+            lmult = Signal(32)
+            lbias = Signal(32)
+            with m.Switch(lq_pline[0]):
+                for r in range(R):
+                    with m.Case(r):
+                        m.d.comb += [lmult.eq(q_mult[r]), lbias.eq(q_bias[r])]
             for r in range(SL):
-                with m.Switch(q_as):
+                with m.Switch(Mux(lqm, lq_ps[0], q_as)):
                     for sub in range(S):
                         c = sub * R + r
                         with m.Case(sub):
                             if c < C:
                                 m.d.comb += [
                                     ost.acc[r].eq(acc_rd.data[c]),
-                                    ost.bias[r].eq(q_bias[c]),
-                                    ost.mult[r].eq(q_mult[c]),
+                                    ost.bias[r].eq(Mux(lqm, lbias, q_bias[c])),
+                                    ost.mult[r].eq(Mux(lqm, lmult, q_mult[c])),
                                 ]
+            # line mode: stage results into the buffer row of their line
+            with m.If(lq_pv[L]):
+                for r in range(R):
+                    for sub in range(S):
+                        with m.If((lq_pline[L] == r) & (lq_ps[L] == sub)):
+                            for lane in range(SL):
+                                c = sub * R + lane
+                                if c < C:
+                                    m.d.sync += lq_buf[r][c].eq(ost.out[lane])
             m.submodules.resadd = radd = ResidualAdd(R)
             m.d.comb += [
                 radd.i_valid.eq(d_avb),
@@ -409,9 +516,15 @@ class Accelerator(wiring.Component):
                 radd.mb.eq(q_bias[0]),
                 radd.lo.eq(q_lo),
                 radd.hi.eq(q_hi),
-                rq_we.eq((qrun & ost.o_valid) | (arun & radd.o_valid)),
+                rq_we.eq((qrun & ~lqm & ost.o_valid) | (arun & radd.o_valid) | lq_we),
                 # REQUANT: lanes >= min(rows, cols) stay 0
-                rq_wdata.eq(Mux(amode, radd.out.as_value(), ost.out.as_value())),
+                rq_wdata.eq(
+                    Mux(
+                        lqm,
+                        Cat(*(lq_buf[r][0] for r in range(R))),
+                        Mux(amode, radd.out.as_value(), ost.out.as_value()),
+                    )
+                ),
             ]
         with m.If(rq_we):
             m.d.sync += [rq_waddr.eq(rq_waddr + 1), q_left.eq(q_left - 1)]
@@ -875,18 +988,33 @@ class Accelerator(wiring.Component):
             q_acc_end.eq(qword.acc_addr + qword.folds * qword.m),
         ]
         requant_ok = (
-            (qword.flags == 0)
-            & (qword.reserved == 0)
+            (qword.reserved == 0)
             & (qword.zero == 0)
             & (qword.m != 0)
             & (qword.folds != 0)
             & (qword.lo.as_signed() <= qword.hi.as_signed())
+        )
+        requant_plain_ok = (
+            (qword.flags == 0)
             & (q_act_end <= cfg.act_depth)
             & (q_w_end <= cfg.weight_depth)
             & (q_acc_end <= cfg.acc_depth)
         )
+        # line mode: the geometry of the FUSE before it; folds = its groups, m = its
+        # position folds; one parameter block (a lane per line); the output plane in memory
+        requant_line_ok = (
+            (qword.flags == 1)
+            & cv.set
+            & (g_row | (cv.kw == 1))
+            & (qword.folds == cv.n * Mux(g_row, cv.ho, cv.wo))
+            & (qword.a_addr + cv.mconv <= cfg.act_depth)
+            & (qword.p_addr + PW <= cfg.weight_depth)
+            & (qword.acc_addr + qword.folds * qword.m * R <= cfg.acc_depth)
+        )
         if not has_outstage(cfg):  # no output stage: REQUANT is a malformed opcode
             requant_ok = requant_ok & 0
+        if not (has_outstage(cfg) and cfg.fuse):  # line mode follows a FUSE
+            requant_line_ok = requant_line_ok & 0
         aword = data.View(AddWord, cmd_rd.data)
         add_ok = (
             (aword.flags == 0)
@@ -1058,8 +1186,28 @@ class Accelerator(wiring.Component):
                         fo_left.eq(fword.groups * fword.pfolds * R),
                     ]
                     m.next = "RUN"
-                with m.Elif((qword.op == isa.Op.REQUANT) & requant_ok):
+                with m.Elif(
+                    (qword.op == isa.Op.REQUANT) & requant_ok & (requant_plain_ok | requant_line_ok)
+                ):
+                    howo = cv.ho * cv.wo
                     m.d.sync += [
+                        lqm.eq(qword.flags[0]),
+                        lq_t.eq(0),
+                        lq_g.eq(0),
+                        lq_pf.eq(0),
+                        lq_go.eq(0),
+                        lq_Ogrp.eq(Mux(g_row, cv.ho, cv.wo)),
+                        lq_gstep.eq(Mux(g_row, cv.wo, 1)),
+                        lq_howo.eq(howo),
+                        lq_sl.eq(Mux(g_row, cv.sw, cv.sh)),
+                        lq_ostride.eq(Mux(g_row, 1, cv.wo)),
+                        lq_Opos.eq(Mux(g_row, cv.wo, cv.ho)),
+                        lq_img.eq(qword.a_addr),
+                        lq_gout.eq(qword.a_addr),
+                        lq_optr.eq(qword.a_addr),
+                        lq_j.eq(0),
+                        lq_keep.eq(0),
+                        lq_oj.eq(0),
                         qmode.eq(1),
                         q_m.eq(qword.m),
                         q_folds.eq(qword.folds),
@@ -1105,6 +1253,7 @@ class Accelerator(wiring.Component):
                         amode.eq(0),
                         cmode.eq(0),
                         flin.eq(0),
+                        lqm.eq(0),
                     ]
                     m.next = "FETCH"
             with m.State("DONE"):
@@ -1134,7 +1283,7 @@ class Accelerator(wiring.Component):
             w_read=Mux(qmode | amode, q_pread, Mux(fmode, f_tap, w_issue) & run),
             w_raddr=Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_waddr, w_ptr)),
             act_write=rq_we,
-            act_waddr=rq_waddr,
+            act_waddr=seq_waddr,
             qmode=qmode,
             acc_write=acc_wr.en,
             acc_waddr=Mux(fmode, fo_addr, o_addr),

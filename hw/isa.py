@@ -104,6 +104,8 @@ __all__ = [
     "conv_supported",
     "check_conv_gemm",
     "check_line_fuse",
+    "check_line_requant",
+    "REQUANT_CMD_FIELDS",
     "FUSE_CMD_FIELDS",
     "LAYOUTS",
     "encode",
@@ -195,6 +197,13 @@ GEMM_FIELDS: dict[str, tuple[int, int]] = {
 #: ``lines`` (line addressing from the ``CONV`` geometry, see ``Fuse``)
 FUSE_CMD_FIELDS: dict[str, tuple[int, int]] = {
     **{k: v for k, v in FUSE_FIELDS.items() if k != "flags"},
+    "lines": (4, 1),
+    "flags": (5, 3),
+}
+
+#: the ``REQUANT`` command's fields as encoded: ``flags`` bit 0 is ``lines``
+REQUANT_CMD_FIELDS: dict[str, tuple[int, int]] = {
+    **{k: v for k, v in REQUANT_FIELDS.items() if k != "flags"},
     "lines": (4, 1),
     "flags": (5, 3),
 }
@@ -373,6 +382,16 @@ class Requant(Command):
     ``p_addr + f*PARAM_WORDS ..`` (see ``PARAM_WORDS``). So the output is the next ``Gemm``'s
     activation layout (row fold ``f*S + s``); channel ``n`` of the layer sits in its input row
     ``(n // cols)*S*rows + n % cols``.
+
+    With ``lines=1`` (issue 18) it is the corner turn after a ``Fuse(lines=1)`` under the same
+    ``ConvCfg``: ``folds`` = the FUSE's ``groups``, ``m`` = its ``pfolds``. Accumulator word
+    ``acc_addr + f*rows + i`` (fold ``f = g*m + pf``) holds line ``rows-1-i`` (lane ``r`` of
+    the plane) at positions ``pf*cols + c``; every lane of it takes line ``r``'s ``mult[r]``,
+    ``bias[r]`` (one parameter block, lane ``r``). Position ``j`` is kept when ``j = k*s``
+    (``s`` the stride along the line) with ``k < wo`` (1xK) or ``< ho`` (Kx1); its ``rows``
+    results form the activation word of output pixel ``(n, oy, ox)`` = ``(n, g % ho, k)``
+    (1xK) or ``(n, k, g % wo)`` (Kx1) at ``a_addr + (n*ho + oy)*wo + ox``: the layout the
+    next layer reads, with no host transposition.
     """
 
     op: Op = Op.REQUANT
@@ -383,6 +402,7 @@ class Requant(Command):
     acc_addr: int = 0
     lo: int = -128
     hi: int = 127
+    lines: int = 0
 
     def fields(self) -> dict[str, int]:
         out = super().fields()
@@ -391,7 +411,10 @@ class Requant(Command):
         return out
 
     def extents(self, rows: int, cols: int) -> tuple[int, int, int]:
-        """Words used in the activation, weight and accumulator memories."""
+        """Words used in the activation, weight and accumulator memories (line mode: the
+        activation extent depends on the ``ConvCfg``, ``check_line_requant``)."""
+        if self.lines:
+            return 0, PARAM_WORDS, self.folds * self.m * rows
         return (
             self.folds * requant_subfolds(rows, cols) * self.m,
             self.folds * PARAM_WORDS,
@@ -478,7 +501,7 @@ LAYOUTS: dict[Op, dict[str, tuple[int, int]]] = {
     Op.HALT: FIELDS,
     Op.GEMM: GEMM_FIELDS,
     Op.FUSE: FUSE_CMD_FIELDS,
-    Op.REQUANT: REQUANT_FIELDS,
+    Op.REQUANT: REQUANT_CMD_FIELDS,
     Op.ADD: ADD_FIELDS,
     Op.CONV: CONV_FIELDS,
 }
@@ -559,6 +582,9 @@ def check_command(cmd: Command, cfg: Any | None = None) -> None:
     if isinstance(cmd, Requant):
         for f in ("m", "folds"):
             _check_field(name, f, getattr(cmd, f), lo=1, layout=REQUANT_FIELDS)
+        _check_field(name, "lines", cmd.lines, layout=REQUANT_CMD_FIELDS)
+        if cmd.lines and cfg is not None and not cfg.fuse:
+            raise ValueError(f"{name}.lines=1 needs a FuSe array (ArrayConfig.fuse=True)")
     if isinstance(cmd, (Gemm, Fuse, Requant)):
         waddr = "p_addr" if isinstance(cmd, Requant) else "w_addr"
         for f in ("a_addr", waddr, "acc_addr"):
@@ -614,7 +640,9 @@ def check_line_fuse(cmd: Fuse, geom: ConvCfg | None, cfg: Any | None = None) -> 
     if not row and geom.kw != 1:
         raise ValueError(f"Fuse.lines=1 needs a 1xK or Kx1 ConvCfg, not {geom.kh}x{geom.kw}")
     k, across, pad_name, groups = (
-        (geom.kw, geom.pt, "pt", geom.n * geom.ho) if row else (geom.kh, geom.pl, "pl", geom.n * geom.wo)
+        (geom.kw, geom.pt, "pt", geom.n * geom.ho)
+        if row
+        else (geom.kh, geom.pl, "pl", geom.n * geom.wo)
     )
     if across:
         raise ValueError(f"Fuse.lines=1: ConvCfg.{pad_name}={across} pads across the lines")
@@ -625,6 +653,25 @@ def check_line_fuse(cmd: Fuse, geom: ConvCfg | None, cfg: Any | None = None) -> 
     if cfg is not None and cmd.a_addr + geom.plane > cfg.act_depth:
         raise ValueError(
             f"Fuse.a_addr={cmd.a_addr} + {geom.plane} words (n*h*w) runs past the memory "
+            f"(ArrayConfig.act_depth={cfg.act_depth})"
+        )
+
+
+def check_line_requant(cmd: Requant, geom: ConvCfg | None, cfg: Any | None = None) -> None:
+    """Raise ``ValueError`` naming the field if ``Requant(lines=1)`` ``cmd`` does not match the
+    geometry ``geom`` in force or writes past activation memory."""
+    if geom is None:
+        raise ValueError("Requant.lines=1 needs a ConvCfg (CONV command) before it")
+    row = geom.kh == 1
+    if not row and geom.kw != 1:
+        raise ValueError(f"Requant.lines=1 needs a 1xK or Kx1 ConvCfg, not {geom.kh}x{geom.kw}")
+    groups = geom.n * (geom.ho if row else geom.wo)
+    if cmd.folds != groups:
+        raise ValueError(f"Requant.folds={cmd.folds} must be {groups} (the FUSE's groups)")
+    out = geom.n * geom.ho * geom.wo
+    if cfg is not None and cmd.a_addr + out > cfg.act_depth:
+        raise ValueError(
+            f"Requant.a_addr={cmd.a_addr} + {out} words (n*ho*wo) runs past the memory "
             f"(ArrayConfig.act_depth={cfg.act_depth})"
         )
 
@@ -687,6 +734,8 @@ def encode_program(cmds: list[Command], cfg: Any | None = None) -> list[int]:
                 check_conv_gemm(cmd, geom, cfg)
             elif isinstance(cmd, Fuse) and cmd.lines:
                 check_line_fuse(cmd, geom, cfg)
+            elif isinstance(cmd, Requant) and cmd.lines:
+                check_line_requant(cmd, geom, cfg)
         except ValueError as exc:
             raise ValueError(f"command {i}: {exc}") from None
     return out

@@ -104,9 +104,7 @@ class Ram:
         self.width = cast.width
         self._w: list[_WritePort] = []
         self._r: list[_ReadPort] = []
-        self._memory = (
-            Memory(shape=shape, depth=depth, init=[]) if impl == "amaranth" else None
-        )
+        self._memory = Memory(shape=shape, depth=depth, init=[]) if impl == "amaranth" else None
 
     @property
     def data(self):
@@ -125,7 +123,9 @@ class Ram:
         for wp in transparent_for:
             if not any(wp is p for p in self._w):
                 raise ValueError(f"RAM {self.name}: transparent_for names another memory's port")
-        p = _ReadPort(self.shape, self.abits, f"{self.name}_r{len(self._r)}", tuple(transparent_for))
+        p = _ReadPort(
+            self.shape, self.abits, f"{self.name}_r{len(self._r)}", tuple(transparent_for)
+        )
         self._r.append(p)
         return p
 
@@ -194,4 +194,6 @@ def _bits(v):
 def strip_ram_init(verilog: str) -> str:
     """``verilog`` without ``fusesa_ram``'s zeroing ``initial`` block (for flows that zero the
     memories themselves, e.g. ``sim.cyclenet``: Yosys would unroll the loop word by word)."""
-    return re.sub(r"  // fusesa_ram:init-begin\n.*?  // fusesa_ram:init-end\n", "", verilog, flags=re.S)
+    return re.sub(
+        r"  // fusesa_ram:init-begin\n.*?  // fusesa_ram:init-end\n", "", verilog, flags=re.S
+    )

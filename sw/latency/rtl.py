@@ -368,6 +368,22 @@ def requant_cycles(M: int, N: int, rows: int, cols: int) -> int:
     return folds * (PARAM_WORDS + requant_subfolds(rows, cols) * M) + OUTSTAGE_LATENCY + 1
 
 
+def line_requant_cycles(folds: int, rows: int, cols: int) -> int:
+    """RUN cycles of a ``Requant(lines=1)`` (the corner turn after a line-addressed FUSE) over
+    ``folds`` FUSE folds: ``PARAM_WORDS + folds * (rows*S + 1 + OUTSTAGE_LATENCY + cols)``.
+    The ``PARAM_WORDS`` (8) parameter words are read once (a lane per line); then every fold
+    takes a fixed period: ``rows*S`` accumulator reads (``S = ceil(cols / min(rows, cols))``
+    passes of the output stage's ``min(rows, cols)`` lanes per word), 1 cycle of memory
+    latency and ``OUTSTAGE_LATENCY`` (6) in the output stage until the last line is in the
+    ``rows x cols`` buffer, then ``cols`` cycles writing one activation word per position
+    (only kept positions write). RUN ends with the last fold's last write cycle."""
+    from hw.isa import OUTSTAGE_LATENCY, PARAM_WORDS, requant_subfolds
+
+    _check_positive(folds=folds, rows=rows, cols=cols)
+    period = rows * requant_subfolds(rows, cols) + 1 + OUTSTAGE_LATENCY + cols
+    return PARAM_WORDS + folds * period
+
+
 def accel_requant_cycles(M: int, N: int, rows: int, cols: int) -> int:
     """Cycles of one ``REQUANT`` command: FETCH + DECODE + ``requant_cycles``."""
     return ACCEL_COMMAND_OVERHEAD + requant_cycles(M, N, rows, cols)
@@ -402,6 +418,8 @@ def accel_command_cycles(cmd, rows: int, cols: int) -> int:
         return accel_gemm_cycles(*shape, rows, cols)
     if isinstance(cmd, Fuse):
         return accel_fuse_cycles(cmd.groups * rows, cmd.pfolds * cols, cmd.k, rows, cols)
+    if isinstance(cmd, Requant) and cmd.lines:
+        return ACCEL_COMMAND_OVERHEAD + line_requant_cycles(cmd.folds * cmd.m, rows, cols)
     if isinstance(cmd, Requant):
         return accel_requant_cycles(cmd.m, cmd.folds * cols, rows, cols)
     if isinstance(cmd, Add):
@@ -416,6 +434,7 @@ def accel_commands_cycles(cmds, rows: int, cols: int) -> int:
 
 __all__ += [
     "requant_cycles",
+    "line_requant_cycles",
     "accel_requant_cycles",
     "add_cycles",
     "accel_add_cycles",

@@ -23,7 +23,17 @@ from math import ceil
 import numpy as np
 
 from hw.config import ArrayConfig
-from hw.isa import Add, ConvCfg, Gemm, Requant, check_conv_gemm, requant_subfolds
+from hw.isa import (
+    Add,
+    ConvCfg,
+    Fuse,
+    Gemm,
+    Requant,
+    check_conv_gemm,
+    check_line_fuse,
+    check_line_requant,
+    requant_subfolds,
+)
 from sw.mapping.accel import AccelProgram, GemmPlacement, ProgramBuilder, gemm_command
 from sw.mapping.gemm import pack_lanes
 from sw.ref.outstage import add_multipliers_bits, multiplier_bits
@@ -412,6 +422,81 @@ class NetBuilder:
         b._place(cmd, f"ADD of words {a.addr} and {b_.addr}")
         return OnChip(out0, a.M, a.N)
 
+    def fuse_lines(
+        self, src: OnChip, weight: np.ndarray, bias, mult, clamp, stride, padding
+    ) -> OnChip:
+        """FuSe 1xK (``weight[C, 1, 1, K]``) or Kx1 (``[C, 1, K, 1]``) depthwise conv in the
+        array's FuSe mode, per activation plane: ``CONV`` geometry, ``Fuse(lines=1)`` reading
+        the lines straight from the plane, ``Requant(lines=1)`` turning the line-major results
+        into the next layer's layout. Channels keep their lane; one output plane per input
+        plane."""
+        from hw.accel import w_mem_lanes
+
+        cfg, b = self.cfg, self.b
+        R, C = cfg.rows, cfg.cols
+        li = self.n_layers
+        self.n_layers += 1
+        weight = np.asarray(weight, np.int64)
+        Cn, _, kh, kw = weight.shape
+        if src.shape is None or Cn != src.N or 1 not in (kh, kw):
+            raise ValueError(f"layer {li}: FuSe weight {weight.shape} does not fit input {src}")
+        row = kh == 1
+        K = kw if row else kh
+        mult = np.asarray(mult, np.float32).reshape(-1)
+        bias = np.asarray(bias).reshape(-1)
+        geom = self._geom(src, (kh, kw), stride, padding, 1)
+        n, h, w = src.shape
+        length, pad = (w, geom.pl) if row else (h, geom.pt)
+        J = length + 2 * pad - K + 1
+        groups = n * (geom.ho if row else geom.wo)
+        lanes_w = w_mem_lanes(cfg)
+        rows = src.chan_rows(cfg)
+        out_rows = np.zeros(Cn, np.int64)
+        out0 = b.a_next
+        M = n * geom.ho * geom.wo
+        for p in range(src.n_planes(cfg)):
+            chans = np.nonzero(rows // R == p)[0]
+            if not len(chans):
+                continue
+            lanes = rows[chans] % R
+            if geom != self.geom:
+                b._place(geom, f"layer {li} CONV")
+                self.geom = geom
+            taps = np.zeros((lanes_w, K), np.int64)
+            taps[lanes] = weight[chans, 0].reshape(len(chans), K)
+            w0 = b.w_next
+            for i in range(K):  # broadcast order: tap K-1 first
+                b.prog.weight[w0 + i] = pack_lanes(taps[:, K - 1 - i], cfg.weight_width)
+            fuse = Fuse(
+                k=K, groups=groups, pfolds=ceil(J / C), a_addr=src.addr + p * src.M,
+                w_addr=w0, acc_addr=0, lines=1,
+            )  # fmt: skip
+            try:
+                check_line_fuse(fuse, geom, cfg)
+            except ValueError as exc:
+                raise ValueError(f"layer {li} FUSE: {exc}") from None
+            b._place(fuse, f"layer {li} FUSE")
+            pm = np.zeros(lanes_w, np.float32)
+            pb = np.zeros(lanes_w, np.int64)
+            pm[lanes], pb[lanes] = mult[chans], bias[chans]
+            p0 = b.w_next
+            for k, word in enumerate(_lane_param_block(pm, pb, cfg)):
+                b.prog.weight[p0 + k] = word
+            lo, hi = clamp
+            rq = Requant(
+                m=fuse.pfolds, folds=groups, a_addr=b.a_next, p_addr=p0, acc_addr=0, lo=lo,
+                hi=hi, lines=1,
+            )  # fmt: skip
+            try:
+                check_line_requant(rq, geom, cfg)
+            except ValueError as exc:
+                raise ValueError(f"layer {li} REQUANT: {exc}") from None
+            b._place(rq, f"layer {li} REQUANT")
+            out_rows[chans] = (b.a_next - out0) // M * R + lanes
+            b.a_next += M
+        planes = (b.a_next - out0) // M
+        return OnChip(out0, M, Cn, (n, geom.ho, geom.wo), tuple(int(r) for r in out_rows), planes)
+
     def avgpool(self, src: OnChip, in_scale: float, out_scale: float) -> OnChip:
         """Global average pool: a depthwise ``h x w`` conv of ones (the int32 sum) and a
         ``REQUANT`` by ``sw.ref.quant.avgpool_multiplier`` (bias 0), exactly the golden's
@@ -431,6 +516,16 @@ class NetBuilder:
 
     def build(self) -> AccelProgram:
         return self.b.build()
+
+
+def _lane_param_block(mult: np.ndarray, bias: np.ndarray, cfg: ArrayConfig) -> list[int]:
+    """One parameter block over every weight lane (``Requant(lines=1)``: lane ``r`` = line
+    ``r``): word ``j < 4`` holds byte ``j`` of each lane's float32 multiplier bits, word
+    ``4 + j`` byte ``j`` of its int32 bias."""
+    mb = multiplier_bits(np.asarray(mult, np.float32)).astype(np.int64)
+    bb = np.asarray(bias).astype(np.int64) & 0xFFFFFFFF
+    words = [pack_lanes((mb >> (8 * j)) & 0xFF, cfg.weight_width) for j in range(4)]
+    return words + [pack_lanes((bb >> (8 * j)) & 0xFF, cfg.weight_width) for j in range(4)]
 
 
 def add_param_block(mabits: int, mbbits: int, cfg: ArrayConfig) -> list[int]:

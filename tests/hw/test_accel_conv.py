@@ -189,3 +189,33 @@ def test_fuse_line_addressing_exact(array, orient, shape, K, stride, pad):
     (got,) = prog.outputs(res["acc"])
     np.testing.assert_array_equal(got, want)
     assert res["counters"][0] == accel_commands_cycles(prog.commands, cfg.rows, cfg.cols)
+
+
+@pytest.mark.parametrize(
+    "array, kernel, stride, pad, shape",
+    [
+        ((3, 4), (1, 3), (2, 2), (0, 1), (2, 5, 5, 7)),
+        ((3, 4), (3, 1), (1, 1), (1, 0), (1, 4, 6, 3)),
+        ((4, 2), (5, 1), (2, 2), (2, 0), (1, 3, 7, 4)),
+        ((2, 5), (1, 2), (1, 2), (0, 0), (2, 3, 3, 9)),
+    ],
+    ids=["3x4-1x3-s2", "3x4-3x1", "4x2-5x1-s2", "2x5-1x2-s1x2"],
+)
+def test_fuse_layer_on_chip_exact(array, kernel, stride, pad, shape):
+    """A FuSe depthwise layer in the FuSe mode with no host step: ``Fuse(lines=1)`` per
+    plane and ``Requant(lines=1)`` (corner turn, stride along the line, clamp); the int8
+    output equals ``requantize(conv2d_acc(groups=C))`` exactly, cycles == model."""
+    cfg = ArrayConfig(*array, max_kernel=5, **DEPTHS)
+    rng = np.random.default_rng(sum(shape) + sum(kernel))
+    x = rng.integers(-128, 128, shape).astype(np.int8)
+    c = shape[1]
+    wgt = rng.integers(-128, 128, (c, 1, *kernel)).astype(np.int8)
+    mult, bias = _params(rng, c)
+    mult *= 4
+    nb = NetBuilder(cfg, reuse_acc=True)
+    src = place_input(nb.b, x)
+    t = nb.fuse_lines(src, wgt, bias, mult, (-5, 90), stride, pad)
+    prog, act = _run(cfg, nb)
+    want = qref.requantize(qref.conv2d_acc(x, wgt, bias, stride, pad, groups=c), mult, -5, 90)
+    np.testing.assert_array_equal(_nchw(t, cfg, act), want)
+    assert any(isinstance(cmd, isa.Requant) and cmd.lines for cmd in prog.commands)
