@@ -86,16 +86,17 @@ class ProgramRun:
 
 
 def run_network_program(
-    qnet, x_q: np.ndarray, cfg: ArrayConfig, simulator: str = "verilator"
+    qnet, x_q: np.ndarray, cfg: ArrayConfig, simulator: str = "verilator", fuse: str = "auto"
 ) -> ProgramRun:
     """Run ``qnet`` on the int8 input ``x_q`` as ONE program on the accelerator of ``cfg``
     (memories at the shared maximum depths: one build per array). ``ValueError`` names a
-    layer that cannot run on chip before anything is built."""
+    layer that cannot run on chip before anything is built. ``fuse``: how FuSe layers run
+    (``sw.mapping.qnetwork.FUSE_MAPPINGS``)."""
     from sw.mapping.qnetwork import compile_qnet
 
     cfg = unbounded(cfg)
     t0 = time.perf_counter()
-    prog = compile_qnet(qnet, np.asarray(x_q), cfg)
+    prog = compile_qnet(qnet, np.asarray(x_q), cfg, fuse)
     p = prog.program
     model = accel_commands_cycles(p.commands, cfg.rows, cfg.cols)
     t_compile = time.perf_counter() - t0

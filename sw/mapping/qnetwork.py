@@ -103,7 +103,9 @@ ONCHIP_MAPPINGS = {
 }
 
 
-def compile_qnet(qnet: QuantizedNetwork, x_q: np.ndarray, cfg: ArrayConfig) -> QnetProgram:
+def compile_qnet(
+    qnet: QuantizedNetwork, x_q: np.ndarray, cfg: ArrayConfig, fuse: str = "auto"
+) -> QnetProgram:
     """ONE program running ``qnet`` on the int8 input ``x_q``, which is placed in activation
     memory as a feature map (channel ``c`` in plane ``c // rows``). Every layer's int8 output
     stays on chip. ``ValueError`` names a layer that cannot run on chip (grouped convs, max
@@ -112,6 +114,8 @@ def compile_qnet(qnet: QuantizedNetwork, x_q: np.ndarray, cfg: ArrayConfig) -> Q
     x_q = np.asarray(x_q)
     if x_q.dtype != np.int8 or x_q.ndim != 4:
         raise ValueError(f"compile_qnet expects an int8 NCHW input, not {x_q.dtype} {x_q.shape}")
+    if fuse not in FUSE_MAPPINGS:
+        raise ValueError(f"fuse must be one of {FUSE_MAPPINGS}, not {fuse!r}")
     nb = NetBuilder(cfg, reuse_acc=True)
     out = QnetProgram(program=None, output=qnet.output)  # type: ignore[arg-type]
     env: dict[str, OnChip] = {INPUT: place_input(nb.b, x_q)}
@@ -121,7 +125,7 @@ def compile_qnet(qnet: QuantizedNetwork, x_q: np.ndarray, cfg: ArrayConfig) -> Q
         src = env[layer.inputs[0]]
         first = len(nb.b.prog.commands)
         try:
-            t = _layer(nb, layer, src, env, cfg)
+            t = _layer(nb, layer, src, env, cfg, fuse)
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
         env[layer.name] = out.tensors[layer.name] = t
@@ -130,12 +134,69 @@ def compile_qnet(qnet: QuantizedNetwork, x_q: np.ndarray, cfg: ArrayConfig) -> Q
         shapes[layer.name] = (n, t.N) if t.shape is None else (n, t.N, t.shape[1], t.shape[2])
         kind = layer.op if isinstance(layer, (QConv, QLinear)) else type(layer).__name__[1:].lower()
         out.mappings[layer.name] = ONCHIP_MAPPINGS.get(kind, kind)
+        if kind in ("fuse_row", "fuse_col") and any(
+            getattr(c, "lines", 0) for c in nb.b.prog.commands[first:]
+        ):
+            out.mappings[layer.name] = "FUSE(lines) + REQUANT(lines), FuSe mode"
     out.program = nb.build()
     out.shapes = shapes
     return out
 
 
-def _layer(nb: NetBuilder, layer, src: OnChip, env: dict[str, OnChip], cfg: ArrayConfig) -> OnChip:
+#: how FuSe (1xK / Kx1 depthwise) layers run: ``"auto"`` (the one the cycle model says is
+#: faster, per layer), ``"lines"`` (the array's FuSe mode: ``Fuse(lines=1)`` +
+#: ``Requant(lines=1)``; needs ``ArrayConfig.fuse``) or ``"diagonal"`` (GEMM mode, diagonal
+#: weight tiles, like a KxK depthwise)
+FUSE_MAPPINGS = ("auto", "lines", "diagonal")
+
+
+def fuse_layer_cycles(layer, in_shape: tuple[int, int, int], planes: int, cfg: ArrayConfig):
+    """Modelled cycles of a FuSe layer on ``planes`` activation planes of an ``(n, h, w)`` map:
+    ``{"lines": ..., "diagonal": ...}`` (``sw.latency.rtl`` command formulas; one ``CONV``)."""
+    from sw.latency.rtl import (
+        ACCEL_COMMAND_OVERHEAD,
+        accel_fuse_cycles,
+        accel_gemm_cycles,
+        accel_requant_cycles,
+        line_requant_cycles,
+    )
+
+    R, C = cfg.rows, cfg.cols
+    n, h, w = in_shape
+    (kh, kw), (sh, sw), (ph, pw) = layer.kernel, layer.stride, layer.padding
+    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    M = n * ho * wo
+    row = kh == 1
+    K, length, pad = (kw, w, pw) if row else (kh, h, ph)
+    groups = n * (ho if row else wo)
+    J = length + 2 * pad - K + 1
+    lines = accel_fuse_cycles(groups * R, J, K, R, C) + ACCEL_COMMAND_OVERHEAD
+    lines += line_requant_cycles(groups * -(-J // C), R, C)
+    diag = accel_gemm_cycles(M, kh * kw * R, R, R, C) + accel_requant_cycles(M, R, R, C)
+    return {
+        "lines": ACCEL_COMMAND_OVERHEAD + planes * lines,
+        "diagonal": ACCEL_COMMAND_OVERHEAD + planes * diag,
+    }
+
+
+def _use_lines(layer, src: OnChip, cfg: ArrayConfig, fuse: str) -> bool:
+    possible = cfg.fuse and max(layer.kernel) <= cfg.max_kernel
+    if fuse == "lines" and not possible:
+        raise ValueError(
+            f"fuse='lines' needs a FuSe array with max_kernel >= {max(layer.kernel)} "
+            f"(ArrayConfig.fuse={cfg.fuse}, max_kernel={cfg.max_kernel})"
+        )
+    if fuse != "auto":
+        return fuse == "lines"
+    if not possible:
+        return False
+    cost = fuse_layer_cycles(layer, src.shape, src.n_planes(cfg), cfg)
+    return cost["lines"] <= cost["diagonal"]
+
+
+def _layer(
+    nb: NetBuilder, layer, src: OnChip, env: dict[str, OnChip], cfg: ArrayConfig, fuse: str
+) -> OnChip:
     if isinstance(layer, QConv):
         op = layer.op
         if op == "pointwise" and layer.stride == (1, 1) and layer.padding == (0, 0):
@@ -148,6 +209,8 @@ def _layer(nb: NetBuilder, layer, src: OnChip, env: dict[str, OnChip], cfg: Arra
         args = (layer.bias, layer.multiplier, layer.clamp, layer.stride, layer.padding)
         if op in ("pointwise", "dense"):
             return nb.conv(src, layer.weight, *args)
+        if op in ("fuse_row", "fuse_col") and _use_lines(layer, src, cfg, fuse):
+            return nb.fuse_lines(src, layer.weight, *args)
         if op in ("depthwise", "fuse_row", "fuse_col"):
             return nb.depthwise(src, layer.weight, *args)
         raise ValueError(f"op={op!r} (groups={layer.groups}) does not run on chip")

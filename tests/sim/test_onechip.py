@@ -54,8 +54,9 @@ class Tiny(nn.Module):
         return self.fc(y.mean((2, 3)))
 
 
+@pytest.mark.parametrize("fuse", ["lines", "diagonal"])
 @pytest.mark.parametrize("simulator", sim_params())
-def test_tiny_network_one_program_exact(simulator, require_simulator):
+def test_tiny_network_one_program_exact(simulator, fuse, require_simulator):
     require_simulator(simulator)
     torch.manual_seed(1)
     model = Tiny().eval()
@@ -66,8 +67,11 @@ def test_tiny_network_one_program_exact(simulator, require_simulator):
     x = torch.randn(6, 3, 9, 9)
     qnet = quantize_network(model, x)
     run = run_network_program(
-        qnet, qnet.quantize_input(x[:2].numpy()), ArrayConfig(3, 5), simulator
+        qnet, qnet.quantize_input(x[:2].numpy()), ArrayConfig(3, 5), simulator, fuse=fuse
     )
+    fuse_maps = {layer.mapping for layer in run.layers if layer.name in ("row", "col")}
+    assert fuse_maps == {"FUSE(lines) + REQUANT(lines), FuSe mode" if fuse == "lines" else
+                         "GEMM(conv), diagonal tiles per plane"}  # fmt: skip
     assert run.first_bad is None and run.exact
     assert run.programs == 1 and run.host_ops == []
     assert run.cycles == run.model_cycles
@@ -84,7 +88,7 @@ def test_tiny_network_one_program_exact(simulator, require_simulator):
 def test_mobilenet_v2_half_one_program_exact():
     """MobileNetV2-FuSe-Half (width 0.25, 32x32) on a non-square 3x5 array, Verilator."""
     qnet, x_q = _zoo_qnet("mobilenet_v2", "half")
-    run = run_network_program(qnet, x_q, ArrayConfig(3, 5), "verilator")
+    run = run_network_program(qnet, x_q, ArrayConfig(3, 5), "verilator", fuse="lines")
     assert run.exact, run.first_bad
     assert run.cycles == run.model_cycles
     assert run.host_ops == []
@@ -111,5 +115,8 @@ def test_unsupported_layer_is_named():
 
 def test_memory_overflow_names_layer_and_field():
     qnet, x_q = _zoo_qnet("mobilenet_v2", "half")
-    with pytest.raises(ValueError, match=r"layer features\.2\.conv\.0\.0 \(QConv\): .*Gemm\.w_addr=.*weight_depth=256"):
+    with pytest.raises(
+        ValueError,
+        match=r"layer features\.2\.conv\.0\.0 \(QConv\): .*Gemm\.w_addr=.*weight_depth=256",
+    ):
         compile_qnet(qnet, x_q, replace(unbounded(ArrayConfig(4, 4)), weight_depth=256))
