@@ -84,6 +84,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the conv/linear layer for --waves (default: the first FuSe layer, else the first)",
     )
     p.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
+    p.add_argument(
+        "--one-program",
+        action="store_true",
+        help="run the whole network as ONE accelerator program (on-chip conv addressing, "
+        "requantization, residual adds, pooling; no host op; docs/accelerator.md)",
+    )
+    p.add_argument(
+        "--fuse-mapping",
+        choices=("auto", "lines", "diagonal"),
+        default="auto",
+        help="with --one-program: FuSe layers in the array's FuSe mode (lines), as diagonal "
+        "GEMMs, or whichever the cycle model says is faster per layer (auto)",
+    )
     add_clock_args(p)
     p.set_defaults(func=run)
 
@@ -358,6 +371,21 @@ def _run(args: argparse.Namespace) -> int:
         "input": src,
         "runs": [],
     }
+    if args.one_program:
+        from fusesa.infer_program import compare, run_one_program
+
+        entries = [
+            run_one_program(args, ArrayConfig(rows, cols), q, q.quantize_input(x), lab)
+            for q, _, lab, _ in runs
+        ]
+        report["runs"] = entries
+        if args.compare:
+            report["compare"] = compare(entries)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
+            print(f"wrote {args.json}")
+        return 0 if all(e["exact"] and e["cycles"] == e["model_cycles"] for e in entries) else 1
     results = []
     for q, m, lab, dw in runs:
         xq = q.quantize_input(x)

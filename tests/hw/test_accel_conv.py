@@ -219,3 +219,44 @@ def test_fuse_layer_on_chip_exact(array, kernel, stride, pad, shape):
     want = qref.requantize(qref.conv2d_acc(x, wgt, bias, stride, pad, groups=c), mult, -5, 90)
     np.testing.assert_array_equal(_nchw(t, cfg, act), want)
     assert any(isinstance(cmd, isa.Requant) and cmd.lines for cmd in prog.commands)
+
+
+def test_docs_worked_example():
+    """docs/accelerator.md "Worked example: a 3x3 conv and a 1x3 FuSe layer": the command
+    words, the cycle count and both layers' outputs (which also equal the golden)."""
+    cfg = ArrayConfig(2, 2, act_depth=256, weight_depth=256, acc_depth=64, cmd_depth=16)
+    x = (np.arange(18).reshape(1, 2, 3, 3) - 9).astype(np.int8)
+    w0 = np.array(
+        [
+            [[[1, 0, -1], [2, 0, -2], [1, 0, -1]], [[0, 1, 0], [1, -4, 1], [0, 1, 0]]],
+            [[[0, 0, 0], [0, 1, 0], [0, 0, 0]], [[1, 1, 1], [1, 1, 1], [1, 1, 1]]],
+        ],
+        np.int8,
+    )
+    b0, m0 = np.array([3, -5], np.int32), np.array([0.5, 0.25], np.float32)
+    w1 = np.array([[[[1, 2, -1]]], [[[-2, 0, 3]]]], np.int8)
+    b1, m1 = np.array([0, 4], np.int32), np.array([0.125, 0.25], np.float32)
+    nb = NetBuilder(cfg, reuse_acc=True)
+    t1 = nb.conv(place_input(nb.b, x), w0, b0, m0, (0, 127), (1, 1), (1, 1))
+    t2 = nb.fuse_lines(t1, w1, b1, m1, (-128, 127), (1, 1), (0, 1))
+    prog, act = _run(cfg, nb)
+    assert [hex(w) for w in prog.words] == [
+        "0x44493300300300300300105",
+        "0x1009000911",
+        "0x7f00000000001200009000001000903",
+        "0x44093100300300300300105",
+        "0x1a00009002003000312",
+        "0x7f80000000001d00012000003000213",
+        "0x0",
+    ]
+    assert accel_commands_cycles(prog.commands, 2, 2) == 231
+    y1 = qref.requantize(qref.conv2d_acc(x, w0, b0, (1, 1), (1, 1)), m0, 0, 127)
+    y2 = qref.requantize(qref.conv2d_acc(y1, w1, b1, (1, 1), (0, 1), groups=2), m1)
+    np.testing.assert_array_equal(_nchw(t1, cfg, act), y1)
+    np.testing.assert_array_equal(_nchw(t2, cfg, act), y2)
+    np.testing.assert_array_equal(
+        y1[0], [[[14, 0, 0], [10, 0, 0], [0, 0, 0]], [[0, 0, 0], [2, 6, 4], [3, 6, 4]]]
+    )
+    np.testing.assert_array_equal(
+        y2[0], [[[4, 2, 0], [2, 1, 0], [0, 0, 0]], [[1, 1, 1], [6, 3, -2], [6, 2, -2]]]
+    )
