@@ -89,6 +89,8 @@ assert all(FuseWord[name].offset == lo for name, (lo, _) in isa.FUSE_FIELDS.item
 RequantWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.REQUANT_FIELDS.items()})
 assert all(RequantWord[name].offset == lo for name, (lo, _) in isa.REQUANT_FIELDS.items())
 assert RequantWord.size == isa.WORD_BITS
+MaxPoolWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.MAXPOOL_FIELDS.items()})
+assert MaxPoolWord.size == isa.WORD_BITS
 ConvWord = data.StructLayout({name: unsigned(w) for name, (_, w) in isa.CONV_FIELDS.items()})
 assert all(ConvWord[name].offset == lo for name, (lo, _) in isa.CONV_FIELDS.items())
 assert ConvWord.size == isa.WORD_BITS
@@ -284,6 +286,12 @@ class Accelerator(wiring.Component):
         fmode = Signal()  # the command in RUN is a FUSE (drives the array's ``mode``)
         qmode = Signal()  # the command in RUN is a REQUANT
         lqm = Signal()  # ... in line mode (``Requant(lines=1)``)
+        pmode = Signal()  # the command in RUN is a MAXPOOL
+        mp_we = Signal()  # MAXPOOL writes an output word this cycle
+        mp_word = Signal(R * cfg.act_width)
+        mp_out = Signal(24)  # its address
+        mp_addr = Signal(24)  # MAXPOOL's activation read address
+        mp_rd = Signal()
         amode = Signal()  # the command in RUN is an ADD
         grun = Signal()  # GEMM engines enabled
         m.d.comb += grun.eq(run & ~fmode & ~qmode & ~amode)
@@ -475,7 +483,7 @@ class Accelerator(wiring.Component):
                     ]
                 with m.If(lq_g == q_folds - 1):
                     m.d.sync += q_active.eq(0)
-        m.d.comb += seq_waddr.eq(Mux(lqm, lq_optr, rq_waddr))
+        m.d.comb += seq_waddr.eq(Mux(lqm, lq_optr, Mux(pmode, mp_out, rq_waddr)))
         q_last = Signal()
         m.d.comb += q_last.eq(Mux(lqm, lq_last, (qrun | arun) & rq_we & (q_left == 1)))
         if has_outstage(cfg):
@@ -516,13 +524,17 @@ class Accelerator(wiring.Component):
                 radd.mb.eq(q_bias[0]),
                 radd.lo.eq(q_lo),
                 radd.hi.eq(q_hi),
-                rq_we.eq((qrun & ~lqm & ost.o_valid) | (arun & radd.o_valid) | lq_we),
+                rq_we.eq((qrun & ~lqm & ost.o_valid) | (arun & radd.o_valid) | lq_we | mp_we),
                 # REQUANT: lanes >= min(rows, cols) stay 0
                 rq_wdata.eq(
                     Mux(
                         lqm,
                         Cat(*(lq_buf[r][0] for r in range(R))),
-                        Mux(amode, radd.out.as_value(), ost.out.as_value()),
+                        Mux(
+                            pmode,
+                            mp_word,
+                            Mux(amode, radd.out.as_value(), ost.out.as_value()),
+                        ),
                     )
                 ),
             ]
@@ -896,9 +908,107 @@ class Accelerator(wiring.Component):
         with m.If(frun & arr.out_valid):
             m.d.sync += [fo_addr.eq(fo_addr + 1), fo_left.eq(fo_left - 1)]
 
+        # -- MAXPOOL engine (issue 18) ----------------------------------------------------------
+        # Under the CONV geometry in force: per output pixel (n, oy, ox) (outer) and tap
+        # (ky, kx) (inner) one activation read per cycle at (y, x) = (oy*sh - pt + ky,
+        # ox*sw - pl + kx) of the plane at ``a_addr`` (-128 outside the map: padding never
+        # wins); the lane-wise running max is written to ``out_addr + pixel`` in the cycle
+        # the last tap's data arrives. RUN: ``m*kh*kw + 1`` cycles.
+        mp_kh = Signal(4)
+        mp_ky = Signal(4)
+        mp_kx = Signal(4)
+        mp_ox = Signal(12)
+        mp_oy = Signal(12)
+        mp_x0 = Signal(signed(CW))
+        mp_y0 = Signal(signed(CW))
+        mp_yoff0 = Signal(signed(CW))
+        mp_x = Signal(signed(CW))
+        mp_y = Signal(signed(CW))
+        mp_off = Signal(signed(CW))
+        mp_nbase = Signal(24)
+        mp_left = Signal(20)  # pixels whose reads are still to issue
+        mp_wleft = Signal(20)  # pixels still to write
+        mp_sum = Signal(signed(CW + 2))
+        mp_in = Signal()
+        mp_first = Signal()
+        mp_last = Signal()
+        mp_v_d = Signal()
+        mp_in_d = Signal()
+        mp_first_d = Signal()
+        mp_last_d = Signal()
+        mp_max = [Signal(signed(cfg.act_width), name=f"mp_max{r}") for r in range(R)]
+        mp_end = Signal()
+        m.d.comb += [
+            mp_rd.eq(run & pmode & (mp_left != 0)),
+            mp_sum.eq(mp_nbase + mp_yoff0 + mp_x0 + mp_off),
+            mp_addr.eq(mp_sum[:24]),
+            mp_in.eq((mp_y >= 0) & (mp_y < cv.h) & (mp_x >= 0) & (mp_x < cv.w)),
+            mp_first.eq((mp_ky == 0) & (mp_kx == 0)),
+            mp_last.eq((mp_ky == mp_kh - 1) & (mp_kx == cv.kw - 1)),
+        ]
+        m.d.sync += [
+            mp_v_d.eq(mp_rd),
+            mp_in_d.eq(mp_in),
+            mp_first_d.eq(mp_first),
+            mp_last_d.eq(mp_last),
+        ]
+        mp_new = []
+        for r in range(R):
+            lane = act_rd.data.as_value()[r * cfg.act_width :][: cfg.act_width].as_signed()
+            eff = Mux(mp_in_d, lane, -(1 << (cfg.act_width - 1)))
+            new = Signal(signed(cfg.act_width), name=f"mp_new{r}")
+            m.d.comb += new.eq(Mux(mp_first_d | (eff > mp_max[r]), eff, mp_max[r]))
+            mp_new.append(new)
+            with m.If(mp_v_d):
+                m.d.sync += mp_max[r].eq(new)
+        m.d.comb += [
+            mp_word.eq(Cat(*mp_new)),
+            mp_we.eq(run & pmode & mp_v_d & mp_last_d),
+            mp_end.eq(mp_we & (mp_wleft == 1)),
+        ]
+        with m.If(mp_we):
+            m.d.sync += [mp_out.eq(mp_out + 1), mp_wleft.eq(mp_wleft - 1)]
+        with m.If(mp_rd):
+            with m.If(mp_kx != cv.kw - 1):
+                m.d.sync += [mp_kx.eq(mp_kx + 1), mp_x.eq(mp_x + 1), mp_off.eq(mp_off + 1)]
+            with m.Elif(mp_ky != mp_kh - 1):
+                m.d.sync += [
+                    mp_kx.eq(0),
+                    mp_x.eq(mp_x0),
+                    mp_ky.eq(mp_ky + 1),
+                    mp_y.eq(mp_y + 1),
+                    mp_off.eq(mp_off + cv.w - (cv.kw - 1)),
+                ]
+            with m.Else():  # pixel done: the next pixel's first tap
+                m.d.sync += [mp_kx.eq(0), mp_ky.eq(0), mp_off.eq(0), mp_left.eq(mp_left - 1)]
+                with m.If(mp_ox != cv.wo - 1):
+                    m.d.sync += [
+                        mp_ox.eq(mp_ox + 1),
+                        mp_x0.eq(mp_x0 + cv.sw),
+                        mp_x.eq(mp_x0 + cv.sw),
+                        mp_y.eq(mp_y0),
+                    ]
+                with m.Else():
+                    m.d.sync += [mp_ox.eq(0), mp_x0.eq(-cv_pl), mp_x.eq(-cv_pl)]
+                    with m.If(mp_oy != cv.ho - 1):
+                        m.d.sync += [
+                            mp_oy.eq(mp_oy + 1),
+                            mp_y0.eq(mp_y0 + cv.sh),
+                            mp_y.eq(mp_y0 + cv.sh),
+                            mp_yoff0.eq(mp_yoff0 + cv_shw),
+                        ]
+                    with m.Else():
+                        m.d.sync += [
+                            mp_oy.eq(0),
+                            mp_y0.eq(-cv_pt),
+                            mp_y.eq(-cv_pt),
+                            mp_yoff0.eq(cv_ptw),
+                            mp_nbase.eq(mp_nbase + cv_hw),
+                        ]
+
         # -- shared datapath: memories -> array -> accumulator memory ------------------------
         m.d.comb += [
-            act_rd.addr.eq(Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr))),
+            act_rd.addr.eq(Mux(pmode, mp_addr, Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr)))),
             w_rd.addr.eq(
                 Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_wbase + f_ph - (C - 1), w_ptr))
             ),
@@ -1055,6 +1165,20 @@ class Accelerator(wiring.Component):
         if not has_outstage(cfg):  # conv addressing comes with the output stage
             conv_ok = conv_ok & 0
             conv_gemm_ok = conv_gemm_ok & 0
+        pword = data.View(MaxPoolWord, cmd_rd.data)
+        maxpool_ok = (
+            (pword.flags == 0)
+            & (pword.reserved == 0)
+            & (pword.m != 0)
+            & cv.set
+            & (pword.m == cv.mconv)
+            & (pword.kh == cv_kh)
+            & (pword.kw == cv.kw)
+            & (pword.a_addr + cv.plane <= cfg.act_depth)
+            & (pword.out_addr + pword.m <= cfg.act_depth)
+        )
+        if not has_outstage(cfg):
+            maxpool_ok = maxpool_ok & 0
         halt_ok = word.as_value()[4:] == 0
 
         # ``start`` waits for a read-back in flight (so acc_mem never changes under it); a
@@ -1095,6 +1219,26 @@ class Accelerator(wiring.Component):
                 m.d.comb += [counting.eq(1), decode.eq(1)]
                 with m.If((word.op == isa.Op.HALT) & halt_ok):
                     m.next = "DONE"
+                with m.Elif((pword.op == isa.Op.MAXPOOL) & maxpool_ok):
+                    m.d.sync += [
+                        pmode.eq(1),
+                        mp_kh.eq(cv_kh),
+                        mp_ky.eq(0),
+                        mp_kx.eq(0),
+                        mp_ox.eq(0),
+                        mp_oy.eq(0),
+                        mp_x0.eq(-cv_pl),
+                        mp_y0.eq(-cv_pt),
+                        mp_yoff0.eq(cv_ptw),
+                        mp_x.eq(-cv_pl),
+                        mp_y.eq(-cv_pt),
+                        mp_off.eq(0),
+                        mp_nbase.eq(pword.a_addr),
+                        mp_left.eq(pword.m),
+                        mp_wleft.eq(pword.m),
+                        mp_out.eq(pword.out_addr),
+                    ]
+                    m.next = "RUN"
                 with m.Elif((cword.op == isa.Op.CONV) & conv_ok):
                     m.d.sync += [
                         cv.set.eq(1),
@@ -1245,7 +1389,9 @@ class Accelerator(wiring.Component):
                     m.next = "ERROR"
             with m.State("RUN"):
                 m.d.comb += [counting.eq(1), run.eq(1)]
-                with m.If(Mux(qmode | amode, q_last, Mux(fmode, f_last_out, last_out))):
+                with m.If(
+                    Mux(pmode, mp_end, Mux(qmode | amode, q_last, Mux(fmode, f_last_out, last_out)))
+                ):
                     m.d.sync += [
                         pc.eq(pc + 1),
                         fmode.eq(0),
@@ -1254,6 +1400,7 @@ class Accelerator(wiring.Component):
                         cmode.eq(0),
                         flin.eq(0),
                         lqm.eq(0),
+                        pmode.eq(0),
                     ]
                     m.next = "FETCH"
             with m.State("DONE"):
@@ -1277,9 +1424,15 @@ class Accelerator(wiring.Component):
             pc=pc,
             # sequencer reads whose data is used, with their unwrapped addresses
             act_read=Mux(
-                amode, d_read, Mux(fmode, f_issue & (~flin | f_in), a_issue & (~cmode | c_in)) & run
+                pmode,
+                mp_rd & mp_in,
+                Mux(
+                    amode,
+                    d_read,
+                    Mux(fmode, f_issue & (~flin | f_in), a_issue & (~cmode | c_in)) & run,
+                ),
             ),
-            act_raddr=Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr)),
+            act_raddr=Mux(pmode, mp_addr, Mux(amode, d_aaddr, Mux(fmode, f_aaddr, g_aaddr))),
             w_read=Mux(qmode | amode, q_pread, Mux(fmode, f_tap, w_issue) & run),
             w_raddr=Mux(qmode | amode, q_pbase + q_ph, Mux(fmode, f_waddr, w_ptr)),
             act_write=rq_we,

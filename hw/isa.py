@@ -105,6 +105,9 @@ __all__ = [
     "check_conv_gemm",
     "check_line_fuse",
     "check_line_requant",
+    "check_maxpool",
+    "MaxPool",
+    "MAXPOOL_FIELDS",
     "REQUANT_CMD_FIELDS",
     "FUSE_CMD_FIELDS",
     "LAYOUTS",
@@ -208,6 +211,18 @@ REQUANT_CMD_FIELDS: dict[str, tuple[int, int]] = {
     "flags": (5, 3),
 }
 
+#: the ``MAXPOOL`` command's fields
+MAXPOOL_FIELDS: dict[str, tuple[int, int]] = {
+    "op": (0, 4),
+    "flags": (4, 4),
+    "m": (8, 20),
+    "out_addr": (28, 20),
+    "a_addr": (48, 20),
+    "kh": (68, 4),
+    "kw": (72, 4),
+    "reserved": (76, 52),
+}
+
 #: the ``CONV`` command's fields
 CONV_FIELDS: dict[str, tuple[int, int]] = {
     "op": (0, 4),
@@ -255,6 +270,7 @@ class Op(enum.IntEnum):
     REQUANT = 3  #: output stage: accumulator words -> bias, requantize, clamp -> int8 activations
     ADD = 4  #: residual add of two int8 activation ranges with float32 rescaling
     CONV = 5  #: convolution geometry for the following ``GEMM`` commands with ``conv=1``
+    MAXPOOL = 6  #: int8 max pooling of one activation plane under the ``CONV`` geometry
 
 
 @dataclass(frozen=True)
@@ -482,6 +498,51 @@ class ConvCfg(Command):
         return 0, 0, 0
 
 
+@dataclass(frozen=True)
+class MaxPool(Command):
+    """Max pooling of the activation plane at ``a_addr`` (``n*h*w`` words) under the latest
+    ``ConvCfg`` (window ``kh x kw``, which this word repeats, strides, padding): output pixel
+    ``i = (n*ho + oy)*wo + ox``, word ``out_addr + i``, lane ``r`` = the max of lane ``r``
+    over the window (positions outside the map count as -128, so padding never wins:
+    ``sw.ref.quant.maxpool2d``). ``m`` must be ``n*ho*wo``. RUN: ``m*kh*kw + 1`` cycles (one
+    read per cycle, the write in the cycle the last tap's data arrives)."""
+
+    op: Op = Op.MAXPOOL
+    m: int = 1
+    out_addr: int = 0
+    a_addr: int = 0
+    kh: int = 1
+    kw: int = 1
+
+    def extents(self, rows: int, cols: int) -> tuple[int, int, int]:
+        """Words written in the activation memory (the input plane depends on the
+        ``ConvCfg``: ``check_maxpool``)."""
+        return self.m, 0, 0
+
+
+def check_maxpool(cmd: MaxPool, geom: ConvCfg | None, cfg: Any | None = None) -> None:
+    """Raise ``ValueError`` naming the field if ``cmd`` does not match the geometry in force or
+    reaches past activation memory."""
+    if geom is None:
+        raise ValueError("MaxPool needs a ConvCfg (CONV command) before it")
+    if (cmd.kh, cmd.kw) != (geom.kh, geom.kw):
+        raise ValueError(
+            f"MaxPool.kh/kw={cmd.kh}x{cmd.kw} differ from the ConvCfg's {geom.kh}x{geom.kw}"
+        )
+    if cmd.m != geom.n * geom.ho * geom.wo:
+        raise ValueError(f"MaxPool.m={cmd.m} must be n*ho*wo = {geom.n * geom.ho * geom.wo}")
+    if cfg is not None:
+        for field, base, words in (
+            ("a_addr", cmd.a_addr, geom.plane),
+            ("out_addr", cmd.out_addr, cmd.m),
+        ):
+            if base + words > cfg.act_depth:
+                raise ValueError(
+                    f"MaxPool.{field}={base} + {words} words runs past the memory "
+                    f"(ArrayConfig.act_depth={cfg.act_depth})"
+                )
+
+
 def conv_act_words(geom: ConvCfg) -> int:
     """Activation words a ``Gemm(conv=1)`` under ``geom`` may read: ``cfolds * n*h*w``."""
     return geom.cfolds * geom.plane
@@ -494,6 +555,7 @@ _RECORDS: dict[Op, type[Command]] = {
     Op.REQUANT: Requant,
     Op.ADD: Add,
     Op.CONV: ConvCfg,
+    Op.MAXPOOL: MaxPool,
 }
 
 #: opcode -> field layout of its word
@@ -504,6 +566,7 @@ LAYOUTS: dict[Op, dict[str, tuple[int, int]]] = {
     Op.REQUANT: REQUANT_CMD_FIELDS,
     Op.ADD: ADD_FIELDS,
     Op.CONV: CONV_FIELDS,
+    Op.MAXPOOL: MAXPOOL_FIELDS,
 }
 
 
@@ -529,6 +592,13 @@ def check_command(cmd: Command, cfg: Any | None = None) -> None:
         for f in ("m", "kfolds", "nfolds"):
             _check_field(name, f, getattr(cmd, f), lo=1)
         _check_field(name, "conv", cmd.conv, layout=GEMM_FIELDS)
+    if isinstance(cmd, MaxPool):
+        for f in ("m", "kh", "kw"):
+            _check_field(name, f, getattr(cmd, f), lo=1, layout=MAXPOOL_FIELDS)
+        for f in ("a_addr", "out_addr"):
+            _check_field(name, f, getattr(cmd, f), layout=MAXPOOL_FIELDS)
+        if cfg is not None and not conv_supported(cfg):
+            raise ValueError(f"{name}: max pooling needs the output stage (act_width=8, ...)")
     if isinstance(cmd, ConvCfg):
         for f in ("n", "h", "w", "ho", "wo", "kh", "kw", "sh", "sw", "cfolds"):
             _check_field(name, f, getattr(cmd, f), lo=1, layout=CONV_FIELDS)
@@ -736,6 +806,8 @@ def encode_program(cmds: list[Command], cfg: Any | None = None) -> list[int]:
                 check_line_fuse(cmd, geom, cfg)
             elif isinstance(cmd, Requant) and cmd.lines:
                 check_line_requant(cmd, geom, cfg)
+            elif isinstance(cmd, MaxPool):
+                check_maxpool(cmd, geom, cfg)
         except ValueError as exc:
             raise ValueError(f"command {i}: {exc}") from None
     return out

@@ -409,7 +409,7 @@ def accel_add_cycles(n: int) -> int:
 def accel_command_cycles(cmd, rows: int, cols: int) -> int:
     """Exact cycles of one ``hw.isa`` command record on the accelerator top (``HALT`` and
     ``CONV``: 2; a ``Gemm(conv=1)`` costs what a plain ``Gemm`` of the same fields does)."""
-    from hw.isa import Add, ConvCfg, Fuse, Gemm, Halt, Requant
+    from hw.isa import Add, ConvCfg, Fuse, Gemm, Halt, MaxPool, Requant
 
     if isinstance(cmd, (Halt, ConvCfg)):  # FETCH + DECODE, no RUN
         return ACCEL_COMMAND_OVERHEAD
@@ -418,6 +418,8 @@ def accel_command_cycles(cmd, rows: int, cols: int) -> int:
         return accel_gemm_cycles(*shape, rows, cols)
     if isinstance(cmd, Fuse):
         return accel_fuse_cycles(cmd.groups * rows, cmd.pfolds * cols, cmd.k, rows, cols)
+    if isinstance(cmd, MaxPool):  # one read per window tap, + the cycle of the last write
+        return ACCEL_COMMAND_OVERHEAD + cmd.m * cmd.kh * cmd.kw + 1
     if isinstance(cmd, Requant) and cmd.lines:
         return ACCEL_COMMAND_OVERHEAD + line_requant_cycles(cmd.folds * cmd.m, rows, cols)
     if isinstance(cmd, Requant):

@@ -28,10 +28,12 @@ from hw.isa import (
     ConvCfg,
     Fuse,
     Gemm,
+    MaxPool,
     Requant,
     check_conv_gemm,
     check_line_fuse,
     check_line_requant,
+    check_maxpool,
     requant_subfolds,
 )
 from sw.mapping.accel import AccelProgram, GemmPlacement, ProgramBuilder, gemm_command
@@ -496,6 +498,30 @@ class NetBuilder:
             b.a_next += M
         planes = (b.a_next - out0) // M
         return OnChip(out0, M, Cn, (n, geom.ho, geom.wo), tuple(int(r) for r in out_rows), planes)
+
+    def maxpool(self, src: OnChip, kernel, stride, padding) -> OnChip:
+        """int8 max pooling on chip: one ``MAXPOOL`` per activation plane under a ``CONV``
+        geometry (the channel layout is kept)."""
+        cfg, b = self.cfg, self.b
+        li = self.n_layers
+        self.n_layers += 1
+        geom = self._geom(src, kernel, stride, padding, 1)
+        if geom != self.geom:
+            b._place(geom, f"layer {li} CONV")
+            self.geom = geom
+        M = geom.n * geom.ho * geom.wo
+        out0 = b.a_next
+        P = src.n_planes(cfg)
+        for p in range(P):
+            cmd = MaxPool(
+                m=M, out_addr=b.a_next, a_addr=src.addr + p * src.M, kh=geom.kh, kw=geom.kw
+            )
+            try:
+                check_maxpool(cmd, geom, cfg)
+            except ValueError as exc:
+                raise ValueError(f"layer {li} MAXPOOL: {exc}") from None
+            b._place(cmd, f"layer {li} MAXPOOL")
+        return OnChip(out0, M, src.N, (geom.n, geom.ho, geom.wo), src.rows, P)
 
     def avgpool(self, src: OnChip, in_scale: float, out_scale: float) -> OnChip:
         """Global average pool: a depthwise ``h x w`` conv of ones (the int32 sum) and a

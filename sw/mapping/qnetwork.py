@@ -31,6 +31,7 @@ from sw.export.qnet import (
     QConv,
     QFlatten,
     QLinear,
+    QMaxPool,
     QSlice,
     QuantizedNetwork,
 )
@@ -97,6 +98,7 @@ ONCHIP_MAPPINGS = {
     "linear": "GEMM",
     "add": "ADD",
     "avgpool": "GEMM(conv) of ones + REQUANT",
+    "maxpool": "MAXPOOL",
     "slice": "none (a view)",
     "concat": "none (adjacent buffers)",
     "flatten": "none (a view)",
@@ -225,6 +227,8 @@ def _layer(
             raise ValueError("the two inputs of the add are laid out differently")
         t = nb.add(a, b, *layer.multipliers, layer.clamp)
         return OnChip(t.addr, a.M, a.N, a.shape, a.rows, a.planes)
+    if isinstance(layer, QMaxPool):
+        return nb.maxpool(src, layer.kernel, layer.stride, layer.padding)
     if isinstance(layer, QAvgPool):
         return nb.avgpool(src, layer.in_scale, layer.out_scale)
     if isinstance(layer, QSlice):
@@ -235,4 +239,4 @@ def _layer(
         if src.shape is not None and src.shape[1:] != (1, 1):
             raise ValueError(f"flatten over {src.shape[1]}x{src.shape[2]} pixels is not on chip")
         return OnChip(src.addr, src.M, src.N, None, src.rows, src.planes)
-    raise ValueError("not on chip yet (max pooling and stand-alone clamps need a host op)")
+    raise ValueError("not on chip yet (a stand-alone clamp needs a host op)")

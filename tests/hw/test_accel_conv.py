@@ -260,3 +260,25 @@ def test_docs_worked_example():
     np.testing.assert_array_equal(
         y2[0], [[[4, 2, 0], [2, 1, 0], [0, 0, 0]], [[1, 1, 1], [6, 3, -2], [6, 2, -2]]]
     )
+
+
+@pytest.mark.parametrize(
+    "array, shape, kernel, stride, pad",
+    [
+        ((3, 4), (2, 5, 7, 6), (3, 3), (2, 2), (1, 1)),
+        ((2, 2), (1, 3, 4, 5), (2, 3), (1, 2), (0, 1)),
+    ],
+    ids=["3x4-3x3s2p1-batch2", "2x2-2x3-s1x2"],
+)
+def test_maxpool_on_chip_exact(array, shape, kernel, stride, pad):
+    """``MAXPOOL`` per plane equals ``sw.ref.quant.maxpool2d`` (padding never wins), cycles
+    == model (``m*kh*kw + 1`` RUN cycles)."""
+    cfg = ArrayConfig(*array, **DEPTHS)
+    rng = np.random.default_rng(sum(shape))
+    x = rng.integers(-128, 128, shape).astype(np.int8)
+    x[0, 0, 0, :] = -128  # windows of -128 only next to the padding
+    nb = NetBuilder(cfg, reuse_acc=True)
+    t = nb.maxpool(place_input(nb.b, x), kernel, stride, pad)
+    prog, act = _run(cfg, nb)
+    np.testing.assert_array_equal(_nchw(t, cfg, act), qref.maxpool2d(x, kernel, stride, pad))
+    assert sum(isinstance(c, isa.MaxPool) for c in prog.commands) == -(-shape[1] // cfg.rows)

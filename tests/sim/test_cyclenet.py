@@ -98,7 +98,9 @@ def test_cycle_netlist_matches_python_model(tmp_path):
 endmodule
 """
     )
-    subprocess.run(["iverilog", "-g2012", "-o", "sim.vvp", "tb.v", "cy.v"], cwd=tmp_path, check=True)
+    subprocess.run(
+        ["iverilog", "-g2012", "-o", "sim.vvp", "tb.v", "cy.v"], cwd=tmp_path, check=True
+    )
     res = subprocess.run(["vvp", "-n", "sim.vvp"], cwd=tmp_path, check=True, capture_output=True)
     got = [tuple(map(int, line.split())) for line in res.stdout.decode().splitlines() if line]
     assert got == _model(inputs)

@@ -99,8 +99,8 @@ def test_packed_layers_on_the_accelerator_exact(simulator, array, require_simula
 @pytest.mark.icarus
 def test_packed_layer_split_into_two_commands(require_simulator):
     """On a 1x1 array every kept output is a piece; 2 channels of 2,100 pieces exceed the 4,095
-    line groups of one FUSE command, so the layer is two commands (one channel each). ``slow``:
-~12 s in all."""
+        line groups of one FUSE command, so the layer is two commands (one channel each). ``slow``:
+    ~12 s in all."""
     require_simulator("icarus")
     cfg = ArrayConfig(rows=1, cols=1, **DEPTHS)
     gen = torch.Generator().manual_seed(3)

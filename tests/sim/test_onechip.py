@@ -97,9 +97,10 @@ def test_mobilenet_v2_half_one_program_exact():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", ["base", "full", "half", "full_hybrid", "half_hybrid"])
-@pytest.mark.parametrize("net", ["mobilenet_v1", "mobilenet_v2", "mnasnet"])
+@pytest.mark.parametrize("net", ["mobilenet_v1", "mobilenet_v2", "mnasnet", "resnet50"])
 def test_zoo_one_program_exact_8x8(net, variant):
-    """The zoo (V1, V2, MnasNet-B1 x 5 variants) at resolution 32, width 1.0, on 8x8."""
+    """The zoo (V1, V2, MnasNet-B1, ResNet-50 x 5 variants) at resolution 32, width 1.0, on
+    8x8, FuSe layers as the cycle model picks them."""
     qnet, x_q = _zoo_qnet(net, variant, width=1.0)
     run = run_network_program(qnet, x_q, ArrayConfig(8, 8), "verilator")
     assert run.exact, run.first_bad
@@ -107,10 +108,24 @@ def test_zoo_one_program_exact_8x8(net, variant):
 
 
 def test_unsupported_layer_is_named():
-    """ResNet-50's max pool has no on-chip op yet: the compiler names the layer."""
-    qnet, x_q = _zoo_qnet("resnet50", "base", width=0.25)
-    with pytest.raises(ValueError, match=r"layer \S*maxpool\S* \(QMaxPool\).*max pooling"):
+    """A grouped conv (neither dense nor depthwise) has no on-chip op: the compiler names
+    the layer."""
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(4, 6, 3, padding=1, groups=2), nn.ReLU())
+    qnet = quantize_network(m, torch.randn(4, 4, 6, 6))
+    x_q = qnet.quantize_input(torch.randn(1, 4, 6, 6).numpy())
+    with pytest.raises(ValueError, match=r"layer 0 \(QConv\): op='grouped'.*does not run on chip"):
         compile_qnet(qnet, x_q, unbounded(ArrayConfig(4, 4)))
+
+
+def test_resnet50_one_program_exact():
+    """ResNet-50 (width 0.25, 32x32): stem 7x7 s2, max pool on chip, bottlenecks with 1x1
+    stride-2 downsampling, residual adds; Verilator, 3x5."""
+    qnet, x_q = _zoo_qnet("resnet50", "base")
+    run = run_network_program(qnet, x_q, ArrayConfig(3, 5), "verilator")
+    assert run.exact, run.first_bad
+    assert run.cycles == run.model_cycles and run.host_ops == []
+    assert any(layer.mapping == "MAXPOOL" for layer in run.layers)
 
 
 def test_memory_overflow_names_layer_and_field():
