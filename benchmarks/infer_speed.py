@@ -10,6 +10,9 @@ times, and the peak RSS of the command and its simulator child (``wait4``).
 
 Usage: python benchmarks/infer_speed.py [--arrays 8x8 16x16] [--res 32 64] [--fresh]
        python benchmarks/infer_speed.py --arrays 16x16 --res 224 --fresh   # the issue's goal
+       python benchmarks/infer_speed.py --arrays 16x16 --res 224 --fresh --one-program
+``--one-program`` runs ``fusesa infer --one-program`` (the whole network as ONE accelerator
+program, ``sim.onechip``; issue 18) instead of per-layer programs.
 
 ``--fresh`` deletes each configuration's cached simulator build first (under ``FUSESA_BUILD``),
 so the wall time includes the Verilator build.
@@ -28,14 +31,18 @@ import time
 from pathlib import Path
 
 
-def run_one(array: str, res: int, sim: str, fresh: bool, variant: str) -> dict:
+def run_one(
+    array: str, res: int, sim: str, fresh: bool, variant: str, one_program: bool = False
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
         cmd = [sys.executable, "-m", "fusesa", "infer", "--net", "mobilenet_v2"]
         cmd += ["--variant", variant, "--array", array, "--resolution", str(res)]
         cmd += ["--sim", sim, "--seed", "0", "--quiet", "--json", str(out)]
+        if one_program:
+            cmd.append("--one-program")
         if fresh:
-            _drop_build(array, res, sim, variant)
+            _drop_build(array, res, sim, variant, one_program)
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         text = proc.stdout.read()
@@ -45,6 +52,25 @@ def run_one(array: str, res: int, sim: str, fresh: bool, variant: str) -> dict:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{text[-3000:]}")
         (run,) = json.loads(out.read_text())["runs"]
     s = run["seconds"]
+    if one_program:
+        return {
+            "array": array,
+            "res": res,
+            "wall": wall,
+            "build": s["build"],
+            "fresh": bool(s["build_fresh"]),
+            "cycles": run["cycles"],
+            "exact": run["exact"] and run["cycles"] == run["model_cycles"],
+            "cps": run["cycles"] / s["run"],
+            "run": s["run"],
+            "load": s["load"],
+            "read": 0.0,
+            "compile": s["compile"],
+            "check": s["golden"],
+            "sim_proc": s["simulator_process"],
+            "rss_mb": usage.ru_maxrss / 1024,
+            "layers": len(run["layers"]),
+        }
     return {
         "array": array,
         "res": res,
@@ -65,7 +91,7 @@ def run_one(array: str, res: int, sim: str, fresh: bool, variant: str) -> dict:
     }
 
 
-def _drop_build(array: str, res: int, sim: str, variant: str) -> None:
+def _drop_build(array: str, res: int, sim: str, variant: str, one_program: bool = False) -> None:
     """Delete the cached build this configuration will use (depths depend on the network)."""
     import torch
 
@@ -77,6 +103,12 @@ def _drop_build(array: str, res: int, sim: str, variant: str) -> None:
     from sw.models.zoo import build_model
 
     r, c = parse_array(array)
+    if one_program:
+        from sw.mapping.accel import unbounded
+
+        cfg = unbounded(ArrayConfig(r, c))
+        shutil.rmtree(BUILD_ROOT / "sim" / sim / cfg.accel_name, ignore_errors=True)
+        return
     torch.manual_seed(0)
     model = build_model("mobilenet_v2", variant, 1000).eval()
     qnet = quantize_network(model, torch.randn(1, 3, res, res))  # shapes only
@@ -91,6 +123,7 @@ def main() -> None:
     ap.add_argument("--sim", default="verilator")
     ap.add_argument("--variant", default="half")
     ap.add_argument("--fresh", action="store_true", help="rebuild the simulator first")
+    ap.add_argument("--one-program", action="store_true", help="the whole network as one program")
     args = ap.parse_args()
     print(
         f"{'array':>6s} {'res':>4s} {'wall s':>7s} {'build s':>8s} {'cycles':>9s} "
@@ -99,7 +132,7 @@ def main() -> None:
     )
     for array in args.arrays:
         for res in args.res:
-            r = run_one(array, res, args.sim, args.fresh, args.variant)
+            r = run_one(array, res, args.sim, args.fresh, args.variant, args.one_program)
             build = f"{r['build']:.1f}{'' if r['fresh'] else ' c'}"
             print(
                 f"{array:>6s} {res:4d} {r['wall']:7.1f} {build:>8s} {r['cycles']:9d} "

@@ -104,6 +104,9 @@ def run_network_program(
     trace = qnet.run(x_q, trace=True)
     t_golden = time.perf_counter() - t1
     job = AccelJob("network", p.act, p.weight, p.words, 0, 2 * model + 64, act_words=p.act_words)
+    from sim.runner import build
+
+    info = build(cfg, simulator, design="accel")  # run_programs finds it cached
     t2 = time.perf_counter()
     (res,) = run_programs([job], cfg, simulator)
     t_sim = time.perf_counter() - t2
@@ -143,6 +146,12 @@ def run_network_program(
         cfg=cfg,
         simulator=simulator,
         seconds=dict(
-            compile=t_compile, golden=t_golden, simulator_process=t_sim, run=res.run_seconds
+            compile=t_compile,
+            golden=t_golden,
+            build=info.seconds,
+            build_fresh=float(info.fresh),
+            simulator_process=t_sim,
+            run=res.run_seconds,
+            load=res.load_seconds,
         ),
     )
