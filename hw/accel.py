@@ -396,17 +396,22 @@ class Accelerator(wiring.Component):
                 with m.If(d_i == d_n - 1):
                     m.d.sync += q_active.eq(0)
         # REQUANT line mode (``Requant(lines=1)``, issue 18): the corner turn after a
-        # line-addressed FUSE. Per fold (``R`` accumulator words: line ``R-1-i`` at ``C``
-        # positions) a fixed period ``LQ_T = R*S + 1 + L + C``: ``R*S`` reads (word ``i``,
-        # sub-fold ``s``; lanes of line ``R-1-i`` all take its multiplier and bias), the
-        # output stage's ``1 + L`` cycles, then ``C`` cycles writing one activation word per
-        # position (the ``rows`` lines' int8 results, read from the ``R x C`` buffer
-        # column 0 while it shifts), only for kept positions ``j = k*stride``, ``k < O``.
+        # line-addressed FUSE. Fold ``f`` (``R`` accumulator words: line ``R-1-i`` at ``C``
+        # positions) is read in cycles ``f*LQ_P .. f*LQ_P + R*S - 1`` after the parameters
+        # (``LQ_P = max(R*S, C)``; word ``i``, sub-fold ``s``; all lanes of line ``R-1-i``
+        # take its multiplier and bias). The output stage's results land ``1 + L`` cycles
+        # after each read in one of two ``R x C`` buffers (fold parity); ``C`` cycles after
+        # the fold's last landing write one activation word per position (the lines' int8
+        # results, column 0 of the shifting buffer), only for kept positions
+        # ``j = k*stride``, ``k < O``. Write phases never overlap (``LQ_P >= C``) and a
+        # buffer is refilled only after its write phase (``2*LQ_P + 1 > R*S + C``).
         L = isa.OUTSTAGE_LATENCY
-        LQ_T = R * S + 1 + L + C
-        lq_t = Signal(range(LQ_T))
-        lq_g = Signal(12)  # group
-        lq_pf = Signal(16)  # position fold in the group
+        LQ_P = max(R * S, C)
+        lq_t = Signal(range(LQ_P))  # read phase within the fold period
+        lq_rleft = Signal(28)  # folds still to read
+        lq_rb = Signal()  # buffer of the fold being read
+        lq_g = Signal(12)  # write side: group
+        lq_pf = Signal(16)  # write side: position fold in the group
         lq_go = Signal(12)  # group within the image
         lq_Ogrp = Signal(12)  # groups per image
         lq_gstep = Signal(12)  # output words from one group to the next
@@ -420,49 +425,86 @@ class Accelerator(wiring.Component):
         lq_j = Signal(16)
         lq_keep = Signal(16)
         lq_oj = Signal(12)
+        lq_wact = Signal()  # a write phase is running
+        lq_wc = Signal(range(C))
+        lq_wb = Signal()  # its buffer
         lq_rd = Signal()
         lq_wr = Signal()
         lq_we = Signal()
         lq_last = Signal()
-        lq_buf = [[Signal(8, name=f"lq_buf{r}_{c}") for c in range(C)] for r in range(R)]
+        lq_buf = [
+            [[Signal(8, name=f"lq_buf{b}_{r}_{c}") for c in range(C)] for r in range(R)]
+            for b in range(2)
+        ]
         lq_pv = [Signal(name=f"lq_pv{k}") for k in range(L + 1)]
         lq_pline = [Signal(range(R), name=f"lq_pline{k}") for k in range(L + 1)]
         lq_ps = [Signal(range(S), name=f"lq_ps{k}") for k in range(L + 1)]
-        lq_busy = Signal()
+        lq_pb = [Signal(name=f"lq_pb{k}") for k in range(L + 1)]
+        lq_plast = [Signal(name=f"lq_plast{k}") for k in range(L + 1)]
+        lq_rbusy = Signal()
+        lq_wend = Signal()
         m.d.comb += [
-            lq_busy.eq(qrun & lqm & q_active & (q_ph == PW)),
-            lq_rd.eq(lq_busy & (lq_t < R * S)),
-            lq_wr.eq(lq_busy & (lq_t >= R * S + 1 + L)),
+            lq_rbusy.eq(qrun & lqm & (q_ph == PW) & (lq_rleft != 0)),
+            lq_rd.eq(lq_rbusy & (lq_t < R * S)),
+            lq_wr.eq(qrun & lqm & lq_wact),
             lq_we.eq(lq_wr & (lq_j == lq_keep) & (lq_oj < lq_Opos)),
-            lq_last.eq(lq_busy & (lq_t == LQ_T - 1) & (lq_g == q_folds - 1) & (lq_pf == q_m - 1)),
+            lq_wend.eq(lq_wr & (lq_wc == C - 1)),
+            lq_last.eq(lq_wend & (lq_g == q_folds - 1) & (lq_pf == q_m - 1)),
         ]
-        m.d.sync += [lq_pv[0].eq(lq_rd), lq_pline[0].eq(R - 1 - q_i), lq_ps[0].eq(q_s)]
+        m.d.sync += [
+            lq_pv[0].eq(lq_rd),
+            lq_pline[0].eq(R - 1 - q_i),
+            lq_ps[0].eq(q_s),
+            lq_pb[0].eq(lq_rb),
+            lq_plast[0].eq((q_i == R - 1) & (q_s == S - 1)),
+        ]
         for k in range(1, L + 1):
             m.d.sync += [
                 lq_pv[k].eq(lq_pv[k - 1]),
                 lq_pline[k].eq(lq_pline[k - 1]),
                 lq_ps[k].eq(lq_ps[k - 1]),
+                lq_pb[k].eq(lq_pb[k - 1]),
+                lq_plast[k].eq(lq_plast[k - 1]),
             ]
+        # read side
         with m.If(lq_rd):
             with m.If(q_s != S - 1):
                 m.d.sync += q_s.eq(q_s + 1)
             with m.Else():
                 m.d.sync += [q_s.eq(0), q_i.eq(q_i + 1)]
-        with m.If(lq_busy):
-            m.d.sync += lq_t.eq(Mux(lq_t == LQ_T - 1, 0, lq_t + 1))
+        with m.If(lq_rbusy):
+            with m.If(lq_t != LQ_P - 1):
+                m.d.sync += lq_t.eq(lq_t + 1)
+            with m.Else():  # fold read: the next one
+                m.d.sync += [
+                    lq_t.eq(0),
+                    q_i.eq(0),
+                    q_s.eq(0),
+                    q_abase.eq(q_abase + R),
+                    lq_rb.eq(~lq_rb),
+                    lq_rleft.eq(lq_rleft - 1),
+                ]
+        # write side: a fold's last landing starts its write phase in the next cycle
+        with m.If(qrun & lqm & lq_pv[L] & lq_plast[L]):
+            m.d.sync += [lq_wact.eq(1), lq_wc.eq(0), lq_wb.eq(lq_pb[L])]
+        with m.Elif(lq_wend):
+            m.d.sync += lq_wact.eq(0)
+        with m.Elif(lq_wr):
+            m.d.sync += lq_wc.eq(lq_wc + 1)
         with m.If(lq_wr):
             m.d.sync += lq_j.eq(lq_j + 1)
-            for r in range(R):
-                for c in range(C - 1):
-                    m.d.sync += lq_buf[r][c].eq(lq_buf[r][c + 1])
+            for b in range(2):
+                with m.If(lq_wb == b):
+                    for r in range(R):
+                        for c in range(C - 1):
+                            m.d.sync += lq_buf[b][r][c].eq(lq_buf[b][r][c + 1])
             with m.If(lq_we):
                 m.d.sync += [
                     lq_keep.eq(lq_keep + lq_sl),
                     lq_oj.eq(lq_oj + 1),
                     lq_optr.eq(lq_optr + lq_ostride),
                 ]
-        with m.If(lq_busy & (lq_t == LQ_T - 1)):  # fold done
-            m.d.sync += [q_i.eq(0), q_s.eq(0), q_abase.eq(q_abase + R)]
+        with m.If(lq_wend):  # fold written
             with m.If(lq_pf != q_m - 1):
                 m.d.sync += lq_pf.eq(lq_pf + 1)
             with m.Else():  # group done: the next group's first output word
@@ -481,8 +523,6 @@ class Accelerator(wiring.Component):
                         lq_gout.eq(lq_img + lq_howo),
                         lq_optr.eq(lq_img + lq_howo),
                     ]
-                with m.If(lq_g == q_folds - 1):
-                    m.d.sync += q_active.eq(0)
         m.d.comb += seq_waddr.eq(Mux(lqm, lq_optr, Mux(pmode, mp_out, rq_waddr)))
         q_last = Signal()
         m.d.comb += q_last.eq(Mux(lqm, lq_last, (qrun | arun) & rq_we & (q_left == 1)))
@@ -508,13 +548,15 @@ class Accelerator(wiring.Component):
                                 ]
             # line mode: stage results into the buffer row of their line
             with m.If(lq_pv[L]):
-                for r in range(R):
-                    for sub in range(S):
-                        with m.If((lq_pline[L] == r) & (lq_ps[L] == sub)):
-                            for lane in range(SL):
-                                c = sub * R + lane
-                                if c < C:
-                                    m.d.sync += lq_buf[r][c].eq(ost.out[lane])
+                for b in range(2):
+                    for r in range(R):
+                        for sub in range(S):
+                            hit = (lq_pb[L] == b) & (lq_pline[L] == r) & (lq_ps[L] == sub)
+                            with m.If(hit):
+                                for lane in range(SL):
+                                    c = sub * R + lane
+                                    if c < C:
+                                        m.d.sync += lq_buf[b][r][c].eq(ost.out[lane])
             m.submodules.resadd = radd = ResidualAdd(R)
             m.d.comb += [
                 radd.i_valid.eq(d_avb),
@@ -529,7 +571,11 @@ class Accelerator(wiring.Component):
                 rq_wdata.eq(
                     Mux(
                         lqm,
-                        Cat(*(lq_buf[r][0] for r in range(R))),
+                        Mux(
+                            lq_wb,
+                            Cat(*(lq_buf[1][r][0] for r in range(R))),
+                            Cat(*(lq_buf[0][r][0] for r in range(R))),
+                        ),
                         Mux(
                             pmode,
                             mp_word,
@@ -1337,6 +1383,9 @@ class Accelerator(wiring.Component):
                     m.d.sync += [
                         lqm.eq(qword.flags[0]),
                         lq_t.eq(0),
+                        lq_rleft.eq(qword.folds * qword.m),
+                        lq_rb.eq(0),
+                        lq_wact.eq(0),
                         lq_g.eq(0),
                         lq_pf.eq(0),
                         lq_go.eq(0),

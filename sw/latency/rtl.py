@@ -370,18 +370,24 @@ def requant_cycles(M: int, N: int, rows: int, cols: int) -> int:
 
 def line_requant_cycles(folds: int, rows: int, cols: int) -> int:
     """RUN cycles of a ``Requant(lines=1)`` (the corner turn after a line-addressed FUSE) over
-    ``folds`` FUSE folds: ``PARAM_WORDS + folds * (rows*S + 1 + OUTSTAGE_LATENCY + cols)``.
-    The ``PARAM_WORDS`` (8) parameter words are read once (a lane per line); then every fold
-    takes a fixed period: ``rows*S`` accumulator reads (``S = ceil(cols / min(rows, cols))``
-    passes of the output stage's ``min(rows, cols)`` lanes per word), 1 cycle of memory
-    latency and ``OUTSTAGE_LATENCY`` (6) in the output stage until the last line is in the
-    ``rows x cols`` buffer, then ``cols`` cycles writing one activation word per position
-    (only kept positions write). RUN ends with the last fold's last write cycle."""
+    ``folds`` FUSE folds::
+
+        PARAM_WORDS + (folds - 1) * P + rows*S + 1 + OUTSTAGE_LATENCY + cols,
+        P = max(rows*S, cols),  S = ceil(cols / min(rows, cols))
+
+    The ``PARAM_WORDS`` (8) parameter words are read once (a lane per line). Fold ``f``'s
+    ``rows*S`` accumulator reads (``S`` passes of the output stage's ``min(rows, cols)`` lanes
+    per word) start ``f*P`` cycles later; each result lands in one of two ``rows x cols``
+    buffers ``1 + OUTSTAGE_LATENCY`` (7) cycles after its read; the fold's ``cols`` write
+    cycles (one activation word per position; only kept positions write) start in the cycle
+    after its last landing, overlapping the next folds' reads. RUN ends with the last fold's
+    last write cycle."""
     from hw.isa import OUTSTAGE_LATENCY, PARAM_WORDS, requant_subfolds
 
     _check_positive(folds=folds, rows=rows, cols=cols)
-    period = rows * requant_subfolds(rows, cols) + 1 + OUTSTAGE_LATENCY + cols
-    return PARAM_WORDS + folds * period
+    reads = rows * requant_subfolds(rows, cols)
+    period = max(reads, cols)
+    return PARAM_WORDS + (folds - 1) * period + reads + 1 + OUTSTAGE_LATENCY + cols
 
 
 def accel_requant_cycles(M: int, N: int, rows: int, cols: int) -> int:
