@@ -282,3 +282,72 @@ def test_maxpool_on_chip_exact(array, shape, kernel, stride, pad):
     prog, act = _run(cfg, nb)
     np.testing.assert_array_equal(_nchw(t, cfg, act), qref.maxpool2d(x, kernel, stride, pad))
     assert sum(isinstance(c, isa.MaxPool) for c in prog.commands) == -(-shape[1] // cfg.rows)
+
+
+def _raw(layout, **fields) -> int:
+    """A command word from raw field values (no checks: malformed on purpose)."""
+    word = 0
+    for name, value in fields.items():
+        lo, width = layout[name]
+        assert 0 <= value < (1 << width)
+        word |= value << lo
+    return word
+
+
+_ROW = dict(n=1, h=4, w=5, ho=4, wo=5, kh=1, kw=3, sh=1, sw=1, pt=0, pl=1, cfolds=1)
+_SQ = dict(n=1, h=4, w=4, ho=2, wo=2, kh=3, kw=3, sh=2, sw=2, pt=1, pl=1, cfolds=1)
+_CONV = isa.Op.CONV
+_MALFORMED = {
+    "CONV kh=0": [_raw(isa.CONV_FIELDS, op=_CONV, **{**_ROW, "kh": 0})],
+    "CONV reserved": [_raw(isa.CONV_FIELDS, op=_CONV, reserved=1, **_ROW)],
+    "FUSE lines, no CONV": [isa.encode(isa.Fuse(k=3, groups=4, pfolds=3, w_addr=0, lines=1))],
+    "FUSE lines, k": [
+        isa.encode(isa.ConvCfg(**_ROW)),
+        isa.encode(isa.Fuse(k=2, groups=4, pfolds=3, lines=1)),
+    ],
+    "FUSE lines, groups": [
+        isa.encode(isa.ConvCfg(**_ROW)),
+        isa.encode(isa.Fuse(k=3, groups=3, pfolds=3, lines=1)),
+    ],
+    "FUSE lines, 3x3 geometry": [
+        isa.encode(isa.ConvCfg(**_SQ)),
+        isa.encode(isa.Fuse(k=3, groups=2, pfolds=1, lines=1)),
+    ],
+    "REQUANT lines, folds": [
+        isa.encode(isa.ConvCfg(**_ROW)),
+        isa.encode(isa.Requant(m=3, folds=5, a_addr=50, p_addr=0, lines=1)),
+    ],
+    "MAXPOOL, no CONV": [isa.encode(isa.MaxPool(m=4, out_addr=50, kh=3, kw=3))],
+    "MAXPOOL, m": [
+        isa.encode(isa.ConvCfg(**_SQ)),
+        isa.encode(isa.MaxPool(m=5, out_addr=50, kh=3, kw=3)),
+    ],
+    "MAXPOOL, kernel": [
+        isa.encode(isa.ConvCfg(**_SQ)),
+        isa.encode(isa.MaxPool(m=4, out_addr=50, kh=2, kw=3)),
+    ],
+    "MAXPOOL, out_addr": [
+        isa.encode(isa.ConvCfg(**_SQ)),
+        isa.encode(isa.MaxPool(m=4, out_addr=1022, kh=3, kw=3)),
+    ],
+}
+
+
+@pytest.mark.parametrize("case", list(_MALFORMED))
+def test_new_commands_malformed_set_error_memory_intact(case):
+    """Malformed CONV, line-addressed FUSE, line REQUANT and MAXPOOL words raise ``error``
+    and leave the activation and accumulator memories as they were (and the program-level
+    check names the field first, where the record itself can be built)."""
+    cfg = ArrayConfig(2, 2, max_kernel=3, **DEPTHS)
+    words = [*_MALFORMED[case], 0]
+    act = {a: (a * 37 + 11) & 0xFFFF for a in range(64)}
+    res = run_accel(cfg, act, {a: 1 for a in range(16)}, words, 8, 64)
+    assert res["error"], case
+    assert res["act"] == [act[a] for a in range(64)], case
+    assert res["acc"] == [0] * 8, case
+    try:  # the software side refuses the same program: the decoder or the program check
+        recs = [isa.decode(w) for w in words[:-1]]
+    except ValueError:
+        return
+    with pytest.raises(ValueError):
+        isa.encode_program([*recs, isa.Halt()], cfg)
