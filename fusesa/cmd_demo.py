@@ -61,14 +61,18 @@ def _depthwise(args, cfg) -> int:
     from sw.mapping.accel import unbounded
 
     if args.channels is not None and (args.channels < 2 or args.channels % 2):
-        print(f"error: --channels must be an even number >= 2 (Half splits them), not {args.channels}")
+        print(
+            f"error: --channels must be an even number >= 2 (Half splits them), not {args.channels}"
+        )
         return 2
     if args.size is not None and args.size < 3:
         print(f"error: --size must be at least 3, not {args.size}")
         return 2
     t_all = time.perf_counter()
     acfg = unbounded(cfg)  # the one build every run_layer / run_network on this array uses
-    print(f"[demo] FuSe accelerator {cfg.rows}x{cfg.cols} ({args.simulator}): generating and building ...")
+    print(
+        f"[demo] FuSe accelerator {cfg.rows}x{cfg.cols} ({args.simulator}): generating and building ..."
+    )
     t0 = time.perf_counter()
     info = build(acfg, args.simulator, design="accel")
     verilog = info.build_dir / "rtl" / "fusesa_accel.v"

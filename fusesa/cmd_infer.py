@@ -85,17 +85,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
     p.add_argument(
-        "--one-program",
+        "--per-layer",
         action="store_true",
-        help="run the whole network as ONE accelerator program (on-chip conv addressing, "
-        "requantization, residual adds, pooling; no host op; docs/accelerator.md)",
+        help="the pre-issue-18 path: one program per conv/linear layer, requantization, adds, "
+        "pooling and layouts on the host (default: the whole network as ONE accelerator "
+        "program, no host op; docs/accelerator.md)",
     )
     p.add_argument(
         "--fuse-mapping",
         choices=("auto", "lines", "diagonal"),
         default="auto",
-        help="with --one-program: FuSe layers in the array's FuSe mode (lines), as diagonal "
-        "GEMMs, or whichever the cycle model says is faster per layer (auto)",
+        help="one program: FuSe layers in the array's FuSe mode (lines), as diagonal GEMMs, "
+        "or whichever the cycle model says is faster per layer (auto, the default)",
     )
     add_clock_args(p)
     p.set_defaults(func=run)
@@ -277,11 +278,28 @@ def _run_one(args, cfg, qnet, x_q, label: str, depthwise: str):
         keep_going=args.keep_going,
         on_layer=on_layer,
         memories="given",
+        per_layer=True,
     )
     res.seconds["wall"] = time.perf_counter() - t0
     print()
     print("\n".join(layer_table(res)))
     return res
+
+
+def _clock_fields(cycles: int, clocks, batch: int) -> dict:
+    """Latency/throughput and, given a clock, the time per inference (printed)."""
+    from fusesa.cmd_latency import throughput_fields
+
+    out = {"batch": batch, **throughput_fields(cycles, batch)}
+    if clocks is not None:
+        us = clocks.time_us(cycles, "FuSe")
+        print(f"time per inference: {us:.1f} us at {clocks.mhz('FuSe'):g} MHz ({clocks.source})")
+        out |= {
+            "fuse_mhz": clocks.mhz("FuSe"),
+            "time_us": round(us, 4),
+            "clock_source": clocks.source,
+        }
+    return out
 
 
 def _summary(res, clocks, batch: int = 1) -> dict:
@@ -358,7 +376,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.compare:
         bmodel, blabel = _float_model(args, "base")
         bq = _quantized(args, bmodel, x)
-        memory_config(bq, cfg, "auto", batch=args.batch)  # the baseline fits too (ValueError naming the layer)
+        memory_config(
+            bq, cfg, "auto", batch=args.batch
+        )  # the baseline fits too (ValueError naming the layer)
         runs.insert(0, (bq, bmodel, blabel, "auto"))
     t_quant = time.perf_counter() - t0
     print(
@@ -371,16 +391,21 @@ def _run(args: argparse.Namespace) -> int:
         "input": src,
         "runs": [],
     }
-    if args.one_program:
+    if not args.per_layer:
         from fusesa.infer_program import compare, run_one_program
 
-        entries = [
-            run_one_program(args, ArrayConfig(rows, cols), q, q.quantize_input(x), lab)
-            for q, _, lab, _ in runs
-        ]
+        entries = []
+        for q, m, lab, _ in runs:
+            entry = run_one_program(args, ArrayConfig(rows, cols), q, q.quantize_input(x), lab)
+            entry.update(_clock_fields(entry["cycles"], clocks, args.batch))
+            entry["top5"] = _top5_report(q, m, x, entry.pop("_run"))
+            entries.append(entry)
+            print()
         report["runs"] = entries
         if args.compare:
             report["compare"] = compare(entries)
+        if args.waves is not None:
+            report["waves"] = _waves(args, cfg, runs[-1], x)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(report, indent=1, default=_json_default) + "\n")

@@ -1,4 +1,4 @@
-"""``fusesa infer --one-program``: the whole int8 network as ONE accelerator program
+"""``fusesa infer`` (default since issue 18): the whole int8 network as ONE accelerator program
 (``sim.onechip.run_network_program``, issue 18): the per-layer table (mapping, commands,
 modelled cycles, bit-exact), the host-op list (empty when every layer runs on chip), the
 measured ``cnt_total`` against the program's cycle model, and with ``--compare`` the measured
@@ -20,6 +20,9 @@ def run_one_program(args, cfg, qnet, x_q, label: str) -> dict:
     )
     t0 = time.perf_counter()
     run = run_network_program(qnet, x_q, cfg, args.sim, args.fuse_mapping)
+    if run.first_bad is not None:
+        bad = next(layer for layer in run.layers if layer.name == run.first_bad)
+        print(f"MISMATCH at layer {bad.name} ({bad.mapping}): {bad.diff}")
     wall = time.perf_counter() - t0
     if not args.quiet:
         print(f"{'layer':34s} {'kind':9s} {'mapping':42s} {'cmds':>5s} {'cycles':>9s} exact")
@@ -41,7 +44,7 @@ def run_one_program(args, cfg, qnet, x_q, label: str) -> dict:
         f"{s['simulator_process']:.1f} s (run {s['run']:.2f} s, "
         f"{run.cycles / s['run'] / 1e3 if s['run'] else 0:.0f} k cycles/s)"
     )
-    return {"network": label, **run.to_dict(), "wall": wall}
+    return {"network": label, **run.to_dict(), "wall": wall, "_run": run}
 
 
 def compare(entries: list[dict]) -> dict:

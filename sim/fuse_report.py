@@ -157,7 +157,9 @@ def compare_depthwise(
     x = torch.randint(-128, 128, (1, channels, size, size), generator=gen).float()
     xr, xc = x[:, : channels // 2], x[:, channels // 2 :]
     k = base.kernel_size
-    label = f"MobileNetV2 {name}: {base_full.in_channels}ch {h0}x{w0} {k[0]}x{k[1]} s{base.stride[0]}"
+    label = (
+        f"MobileNetV2 {name}: {base_full.in_channels}ch {h0}x{w0} {k[0]}x{k[1]} s{base.stride[0]}"
+    )
     if (channels, size) != (base_full.in_channels, h0):
         label += f" -> scaled {channels}ch {size}x{size}"
     out = []

@@ -502,10 +502,23 @@ def run_network(
     on_layer: Callable[[LayerRun], None] | None = None,
     memories: str = "shared",
     size_memories: bool | None = None,
-) -> NetworkResult:
+    per_layer: bool = False,
+):
     """Run ``qnet`` on the int8 input ``x_q`` (``[N, C, H, W]``) through the accelerator of
-    ``cfg`` in ``simulator``: every conv/linear layer on the accelerator (one program each),
-    the other ops on the host (golden executor). Every layer's int accumulators are compared
+    ``cfg`` in ``simulator``.
+
+    By default (``per_layer=False``) the whole network is ONE program
+    (``sim.onechip.run_network_program``): the input, the weights and the program are loaded
+    once, ``start`` is pulsed once, and every layer's int8 tensor is read back from activation
+    memory and compared with ``golden``'s trace; the result is a ``sim.onechip.ProgramRun``
+    (``programs`` 1, ``host_ops`` [], ``cycles``, ``model_cycles``, ``exact``, per-layer
+    modelled cycles). ``depthwise`` picks how FuSe layers run there (``"auto"``; ``"fuse"`` /
+    ``"fuse-packed"``: the FuSe mode, ``"baseline"``: diagonal GEMMs); ``on_layer`` is not
+    called (the program runs at once); ``memories`` must be ``"shared"``. The first mismatching
+    layer raises ``NetworkMismatchError`` unless ``keep_going``.
+
+    ``per_layer=True`` (debugging; the path before issue 18): every conv/linear layer on the
+    accelerator (one program each), the other ops on the host (golden executor). Every layer's int accumulators are compared
     exactly with ``golden`` (default ``qnet``) ``.accumulate`` of the same input; the first
     mismatch raises ``NetworkMismatchError`` naming the layer, its shape and a diff summary,
     unless ``keep_going`` (then ``result.mismatched`` lists them all).
@@ -525,6 +538,10 @@ def run_network(
         raise ValueError(
             f"input must be int8 [N, {', '.join(map(str, qnet.input_shape))}] (see "
             f"quantize_input), not {x_q.dtype} {list(x_q.shape)}"
+        )
+    if not per_layer:
+        return _run_one_program(
+            qnet, x_q, cfg, simulator, depthwise, keep_going, golden, memories, size_memories
         )
     for layer in qnet.mac_layers():
         layer_mapping(layer, cfg, depthwise)  # unsupported layers fail before any build
@@ -562,6 +579,33 @@ def run_network(
         bad = next(r for r in layers if r.name == result.stopped_at)
         raise NetworkMismatchError(format_mismatch(bad), result)
     return result
+
+
+#: ``run_network``'s ``depthwise`` -> ``compile_qnet``'s ``fuse`` in the one-program path
+ONE_PROGRAM_FUSE = {"auto": "auto", "fuse": "lines", "fuse-packed": "lines", "baseline": "diagonal"}
+
+
+def _run_one_program(qnet, x_q, cfg, simulator, depthwise, keep_going, golden, memories, sized):
+    from sim.onechip import run_network_program
+
+    if depthwise not in ONE_PROGRAM_FUSE:
+        raise ValueError(
+            f"depthwise mapping must be one of {tuple(ONE_PROGRAM_FUSE)}, not {depthwise!r}"
+        )
+    if check_memory_policy(memories) != "shared" or sized is not None:
+        raise ValueError(
+            "one program runs on the shared build (every memory at the full 2**20 words): "
+            f"memories={memories!r} / size_memories={sized!r} need per_layer=True"
+        )
+    run = run_network_program(qnet, x_q, cfg, simulator, ONE_PROGRAM_FUSE[depthwise], golden)
+    if run.first_bad is not None and not keep_going:
+        bad = next(layer for layer in run.layers if layer.name == run.first_bad)
+        raise NetworkMismatchError(
+            f"layer {bad.name} ({bad.kind}, {bad.mapping}, output "
+            f"{'x'.join(map(str, bad.shape))}): {bad.diff}",
+            run,
+        )
+    return run
 
 
 def layer_table(result: NetworkResult) -> list[str]:

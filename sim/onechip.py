@@ -34,6 +34,7 @@ class ProgramLayer:
     shape: tuple[int, ...]
     exact: bool
     mismatches: int = 0
+    diff: str = ""
 
 
 @dataclass
@@ -86,12 +87,19 @@ class ProgramRun:
 
 
 def run_network_program(
-    qnet, x_q: np.ndarray, cfg: ArrayConfig, simulator: str = "verilator", fuse: str = "auto"
+    qnet,
+    x_q: np.ndarray,
+    cfg: ArrayConfig,
+    simulator: str = "verilator",
+    fuse: str = "auto",
+    golden=None,
 ) -> ProgramRun:
     """Run ``qnet`` on the int8 input ``x_q`` as ONE program on the accelerator of ``cfg``
     (memories at the shared maximum depths: one build per array). ``ValueError`` names a
     layer that cannot run on chip before anything is built. ``fuse``: how FuSe layers run
-    (``sw.mapping.qnetwork.FUSE_MAPPINGS``)."""
+    (``sw.mapping.qnetwork.FUSE_MAPPINGS``). Every layer is compared with ``golden``'s
+    (default ``qnet``) trace."""
+    from sim.network import diff_summary
     from sw.mapping.qnetwork import compile_qnet
 
     cfg = unbounded(cfg)
@@ -101,7 +109,8 @@ def run_network_program(
     model = accel_commands_cycles(p.commands, cfg.rows, cfg.cols)
     t_compile = time.perf_counter() - t0
     t1 = time.perf_counter()
-    trace = qnet.run(x_q, trace=True)
+    golden = qnet if golden is None else golden
+    trace = golden.run(x_q, trace=True)
     t_golden = time.perf_counter() - t1
     job = AccelJob("network", p.act, p.weight, p.words, 0, 2 * model + 64, act_words=p.act_words)
     from sim.runner import build
@@ -119,6 +128,7 @@ def run_network_program(
         want = np.asarray(trace.tensors[layer.name])
         want = want.reshape(got.shape) if want.size == got.size else want
         ok = got.shape == want.shape and bool(np.array_equal(got, want))
+        n_bad, _, diff = diff_summary(got, want)
         a, b = prog.commands[layer.name]
         layers.append(
             ProgramLayer(
@@ -129,10 +139,11 @@ def run_network_program(
                 model_cycles=accel_commands_cycles(p.commands[a:b], cfg.rows, cfg.cols),
                 shape=tuple(got.shape),
                 exact=ok,
-                mismatches=0 if ok else int(np.sum(got != want)) if got.shape == want.shape else -1,
+                mismatches=n_bad,
+                diff=diff,
             )
         )
-    golden_out = qnet.run(x_q)
+    golden_out = golden.run(x_q)
     output = prog.read(qnet.output, act).reshape(golden_out.shape)
     return ProgramRun(
         output=output,

@@ -192,7 +192,7 @@ def check_network(case: NetCase, simulator: str = "verilator"):
     """Run ``case`` through ``sim.run_network``; returns the ``NetworkResult``."""
     from sim import run_network
 
-    res = run_network(case.qnet, case.x_q, case.cfg, simulator, size_memories=False)
+    res = run_network(case.qnet, case.x_q, case.cfg, simulator, size_memories=False, per_layer=True)
     want = case.qnet.run(case.x_q)
     assert res.output.dtype == np.int8
     np.testing.assert_array_equal(res.output, want, err_msg=case.describe())

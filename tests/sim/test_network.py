@@ -100,7 +100,9 @@ def test_mobilenet_v2_fuse_half_end_to_end(require_simulator, mnv2):
     require_simulator("verilator")
     qnet, x_q = mnv2
     seen = []
-    res = run_network(qnet, x_q, ArrayConfig(*ARRAY), "verilator", on_layer=seen.append)
+    res = run_network(
+        qnet, x_q, ArrayConfig(*ARRAY), "verilator", on_layer=seen.append, per_layer=True
+    )
     _check_against_golden(qnet, x_q, res, *ARRAY)
     assert [r.name for r in seen] == [r.name for r in res.layers]  # progress saw every layer
     kinds = {r.kind for r in res.accel_layers}
@@ -128,7 +130,7 @@ def test_every_layer_kind_batch_2(require_simulator, mnv2):
 
     require_simulator("verilator")
     qnet, x_q = _tiny_qnet()
-    res = run_network(qnet, x_q, ArrayConfig(*ARRAY), "verilator")
+    res = run_network(qnet, x_q, ArrayConfig(*ARRAY), "verilator", per_layer=True)
     assert res.cfg == unbounded(ArrayConfig(*ARRAY))
     _check_against_golden(qnet, x_q, res, *ARRAY)
     assert {r.mapping for r in res.accel_layers} >= {"gemm", "depthwise-baseline"}
@@ -142,7 +144,7 @@ def test_tiny_icarus(require_simulator):
 
     require_simulator("icarus")
     qnet, x_q = _tiny_qnet()
-    res = run_network(qnet, x_q[:1], ArrayConfig(4, 4), "icarus")
+    res = run_network(qnet, x_q[:1], ArrayConfig(4, 4), "icarus", per_layer=True)
     _check_against_golden(qnet, x_q[:1], res, 4, 4)
 
 
@@ -169,7 +171,7 @@ def test_mismatch_stops_with_layer_shape_and_diff(require_simulator, mnv2):
     want_diff = int((bad.layer(name).accumulate(x_in) != qnet.layer(name).accumulate(x_in)).sum())
     assert want_diff > 0
     with pytest.raises(NetworkMismatchError) as info:
-        run_network(bad, x_q, ArrayConfig(*ARRAY), "verilator", golden=qnet)
+        run_network(bad, x_q, ArrayConfig(*ARRAY), "verilator", golden=qnet, per_layer=True)
     msg = str(info.value)
     shape = "x".join(map(str, qnet.run(x_q, trace=True).accumulators[name].shape))
     assert f"layer {name} (fuse_row, fuse, output {shape})" in msg
@@ -192,7 +194,9 @@ def test_keep_going_collects_every_mismatch(require_simulator, mnv2):
     # classifier weight whose input feature is nonzero
     feats = bad.run(x_q, trace=True).tensors[bad.layer("classifier.1").inputs[0]]
     bad = _corrupt_weight(bad, "classifier.1", (2, int(np.abs(feats[0]).argmax())))
-    res = run_network(bad, x_q, ArrayConfig(*ARRAY), "verilator", keep_going=True, golden=qnet)
+    res = run_network(
+        bad, x_q, ArrayConfig(*ARRAY), "verilator", keep_going=True, golden=qnet, per_layer=True
+    )
     assert [r.name for r in res.mismatched] == ["features.1.conv.1", "classifier.1"]
     assert res.stopped_at == "features.1.conv.1"
     assert res.output.shape == (1, 10) and not res.exact
@@ -225,7 +229,11 @@ def test_unsupported_networks_and_inputs_raise_valueerror():
         network_config(big, cfg)
     grouped = QuantizedNetwork([conv("grp", 4, 4, 3, groups=2)], 1.0, (4, 8, 8), "grp")
     with pytest.raises(ValueError, match="layer grp: grouped convolution"):
-        run_network(grouped, np.zeros((1, 4, 8, 8), np.int8), cfg)
+        run_network(grouped, np.zeros((1, 4, 8, 8), np.int8), cfg, per_layer=True)
+    with pytest.raises(ValueError, match=r"layer grp \(QConv\): op='grouped'"):
+        run_network(grouped, np.zeros((1, 4, 8, 8), np.int8), cfg)  # one program
+    with pytest.raises(ValueError, match="memories='fit'.*per_layer=True"):
+        run_network(grouped, np.zeros((1, 4, 8, 8), np.int8), cfg, memories="fit")
     ok = QuantizedNetwork([conv("pw", 4, 4)], 1.0, (4, 8, 8), "pw")
     with pytest.raises(ValueError, match="int8"):
         run_network(ok, np.zeros((1, 4, 8, 8), np.int32), cfg)
@@ -256,7 +264,7 @@ def test_cli_infer_json(require_simulator, tmp_path, capsys):
     out = tmp_path / "r.json"
     args = ["infer", "--net", "mobilenet_v2", "--variant", "half", "--array", "8x8"]
     args += ["--resolution", "32", "--width-mult", "0.25", "--classes", "10", "--seed", "3"]
-    assert main(args + ["--json", str(out), "--clock-mhz", "500"]) == 0
+    assert main(args + ["--json", str(out), "--clock-mhz", "500", "--per-layer"]) == 0
     text = capsys.readouterr().out
     assert "bit-exact: yes" in text and "top-5 int8 RTL" in text
     assert re.search(r"\[\s*1/\d+\] features\.0\.0 .* exact", text)  # progress line
@@ -265,6 +273,31 @@ def test_cli_infer_json(require_simulator, tmp_path, capsys):
     assert run["exact"] and run["cycles_match"] and run["cycles"] == run["model_cycles"]
     assert run["time_us"] == pytest.approx(run["cycles"] / 500, rel=1e-6)
     assert len(run["top5"]["rtl"]) == 5 and len(run["output"][0]) == 10
+
+
+@pytest.mark.verilator
+def test_cli_infer_one_program_json(require_simulator, tmp_path, capsys):
+    """``fusesa infer`` (default: ONE program): every layer exact, no host op, cycles ==
+    model, the per-layer table, top-5 and the time at a clock; ``--compare`` gives the
+    measured speedup of the two one-program runs."""
+    from fusesa.cli import main
+
+    require_simulator("verilator")
+    out = tmp_path / "r.json"
+    args = ["infer", "--net", "mobilenet_v2", "--variant", "half", "--array", "8x8"]
+    args += ["--resolution", "32", "--width-mult", "0.25", "--classes", "10", "--seed", "3"]
+    assert main(args + ["--json", str(out), "--clock-mhz", "500", "--compare"]) == 0
+    text = capsys.readouterr().out
+    assert "host ops: none" in text and "bit-exact at every layer: yes" in text
+    assert re.search(r"features\.0\.0 +Conv +CONV\+GEMM\(conv\) +3 +\d+ yes", text)
+    rep = json.loads(out.read_text())
+    base, fuse = rep["runs"]
+    for run in (base, fuse):
+        assert run["exact"] and run["programs"] == 1 and run["host_ops"] == []
+        assert run["cycles"] == run["model_cycles"]
+        assert run["time_us"] == pytest.approx(run["cycles"] / 500, rel=1e-6)
+        assert len(run["top5"]["rtl"]) == 5
+    assert rep["compare"]["speedup"] == pytest.approx(base["cycles"] / fuse["cycles"])
 
 
 #: one build for every zoo network at 32x32 on 8x8 (the array's shared build)
@@ -288,7 +321,7 @@ def test_zoo_at_32_on_8x8(net, variant, require_simulator):
     set_bn_statistics(model, data[:4])
     qnet = quantize_network(model, data[4:5])
     x_q = qnet.quantize_input(data[5:6])
-    res = run_network(qnet, x_q, ZOO_CFG, "verilator")
+    res = run_network(qnet, x_q, ZOO_CFG, "verilator", per_layer=True)
     _check_against_golden(qnet, x_q, res, 8, 8)
 
 
@@ -329,7 +362,7 @@ def test_cli_compare(require_simulator, tmp_path):
     out = tmp_path / "c.json"
     args = ["infer", "--net", "mobilenet_v2", "--variant", "half", "--array", "8x8"]
     args += ["--resolution", "32", "--width-mult", "0.25", "--classes", "10", "--compare"]
-    assert main(args + ["--quiet", "--json", str(out)]) == 0
+    assert main(args + ["--quiet", "--json", str(out), "--per-layer"]) == 0
     rep = json.loads(out.read_text())
     base, fuse = rep["runs"]
     assert "base" in base["network"] and "half" in fuse["network"]
