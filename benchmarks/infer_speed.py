@@ -11,8 +11,8 @@ times, and the peak RSS of the command and its simulator child (``wait4``).
 Usage: python benchmarks/infer_speed.py [--arrays 8x8 16x16] [--res 32 64] [--fresh]
        python benchmarks/infer_speed.py --arrays 16x16 --res 224 --fresh   # the issue's goal
        python benchmarks/infer_speed.py --arrays 16x16 --res 224 --fresh --one-program
-``--one-program`` runs ``fusesa infer --one-program`` (the whole network as ONE accelerator
-program, ``sim.onechip``; issue 18) instead of per-layer programs.
+``--one-program`` runs ``fusesa infer`` as it runs by default since issue 18 (the whole network
+as ONE accelerator program, ``sim.onechip``); without it, ``fusesa infer --per-layer``.
 
 ``--fresh`` deletes each configuration's cached simulator build first (under ``FUSESA_BUILD``),
 so the wall time includes the Verilator build.
@@ -39,8 +39,8 @@ def run_one(
         cmd = [sys.executable, "-m", "fusesa", "infer", "--net", "mobilenet_v2"]
         cmd += ["--variant", variant, "--array", array, "--resolution", str(res)]
         cmd += ["--sim", sim, "--seed", "0", "--quiet", "--json", str(out)]
-        if one_program:
-            cmd.append("--one-program")
+        if not one_program:
+            cmd.append("--per-layer")
         if fresh:
             _drop_build(array, res, sim, variant, one_program)
         t0 = time.perf_counter()
