@@ -29,14 +29,16 @@ def run_one_program(args, cfg, qnet, x_q, label: str) -> dict:
         for layer in run.layers:
             print(
                 f"{layer.name:34s} {layer.kind[1:]:9s} {layer.mapping:42s} {layer.commands:5d} "
-                f"{layer.model_cycles:9d} {'yes' if layer.exact else 'NO'}"
+                f"{layer.model_cycles:9d} "
+                f"{'-' if layer.exact is None else 'yes' if layer.exact else 'NO'}"
             )
     s = run.seconds
     print(
         f"total: {run.cycles} cycles measured (cnt_total of {run.programs} program, "
         f"{run.commands} commands), {run.model_cycles} model "
         f"({'equal' if run.cycles_match else 'DIFFERENT'}); bit-exact at every layer: "
-        f"{'yes' if run.exact else 'NO, first bad layer ' + str(run.first_bad)}; "
+        f"{'yes' if run.exact else 'NO, first bad layer ' + str(run.first_bad)} "
+        f"({run.checked} of {len(run.layers)} read back; {run.act_words} activation words); "
         f"host ops: {', '.join(run.host_ops) if run.host_ops else 'none'}"
     )
     print(

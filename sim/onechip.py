@@ -32,7 +32,7 @@ class ProgramLayer:
     commands: int
     model_cycles: int
     shape: tuple[int, ...]
-    exact: bool
+    exact: bool | None  # None: its words were reused by a later layer, not read back
     mismatches: int = 0
     diff: str = ""
 
@@ -50,6 +50,7 @@ class ProgramRun:
     stall: int
     commands: int
     cfg: ArrayConfig
+    act_words: int  # activation words the program uses (peak, with buffer reuse)
     simulator: str
     programs: int = 1
     host_ops: list[str] = field(default_factory=list)  # ops computed on the host: none
@@ -57,13 +58,19 @@ class ProgramRun:
 
     @property
     def exact(self) -> bool:
-        return all(layer.exact for layer in self.layers) and bool(
+        return all(layer.exact is not False for layer in self.layers) and bool(
             np.array_equal(self.output, self.golden_output)
         )
 
     @property
+    def checked(self) -> int:
+        """Layers whose int8 tensor was read back and compared (the others' words were
+        reused by later layers: activation buffer reuse)."""
+        return sum(layer.exact is not None for layer in self.layers)
+
+    @property
     def first_bad(self) -> str | None:
-        return next((layer.name for layer in self.layers if not layer.exact), None)
+        return next((layer.name for layer in self.layers if layer.exact is False), None)
 
     @property
     def cycles_match(self) -> bool:
@@ -76,6 +83,8 @@ class ProgramRun:
             "cycles": self.cycles,
             "model_cycles": self.model_cycles,
             "exact": self.exact,
+            "checked_layers": self.checked,
+            "act_words": self.act_words,
             "commands": self.commands,
             "busy": self.busy,
             "stall": self.stall,
@@ -93,10 +102,13 @@ def run_network_program(
     simulator: str = "verilator",
     fuse: str = "auto",
     golden=None,
+    reuse: bool | None = None,
 ) -> ProgramRun:
     """Run ``qnet`` on the int8 input ``x_q`` as ONE program on the accelerator of ``cfg``
     (memories at the shared maximum depths: one build per array). ``ValueError`` names a
-    layer that cannot run on chip before anything is built. ``fuse``: how FuSe layers run
+    layer that cannot run on chip before anything is built. ``reuse``: activation buffer
+    reuse (``compile_qnet``); ``None`` (default) reuses only when the network does not fit
+    otherwise, since a reused tensor cannot be read back (its layer reports ``exact=None``). ``fuse``: how FuSe layers run
     (``sw.mapping.qnetwork.FUSE_MAPPINGS``). Every layer is compared with ``golden``'s
     (default ``qnet``) trace."""
     from sim.network import diff_summary
@@ -104,7 +116,15 @@ def run_network_program(
 
     cfg = unbounded(cfg)
     t0 = time.perf_counter()
-    prog = compile_qnet(qnet, np.asarray(x_q), cfg, fuse)
+    if reuse is None:
+        try:  # every tensor in its own words, so that every layer can be read back
+            prog = compile_qnet(qnet, np.asarray(x_q), cfg, fuse, reuse=False)
+        except ValueError as exc:
+            if "act_depth" not in str(exc):
+                raise
+            prog = compile_qnet(qnet, np.asarray(x_q), cfg, fuse, reuse=True)
+    else:
+        prog = compile_qnet(qnet, np.asarray(x_q), cfg, fuse, reuse=reuse)
     p = prog.program
     model = accel_commands_cycles(p.commands, cfg.rows, cfg.cols)
     t_compile = time.perf_counter() - t0
@@ -124,19 +144,28 @@ def run_network_program(
     act = res.act
     layers = []
     for layer in qnet.layers:
+        a, b = prog.commands[layer.name]
+        model_cycles = accel_commands_cycles(p.commands[a:b], cfg.rows, cfg.cols)
+        if layer.name in prog.overwritten:
+            layers.append(
+                ProgramLayer(
+                    layer.name, type(layer).__name__, prog.mappings[layer.name], b - a,
+                    model_cycles, tuple(prog.shapes[layer.name]), None,
+                )
+            )  # fmt: skip
+            continue
         got = prog.read(layer.name, act)
         want = np.asarray(trace.tensors[layer.name])
         want = want.reshape(got.shape) if want.size == got.size else want
         ok = got.shape == want.shape and bool(np.array_equal(got, want))
         n_bad, _, diff = diff_summary(got, want)
-        a, b = prog.commands[layer.name]
         layers.append(
             ProgramLayer(
                 name=layer.name,
                 kind=type(layer).__name__,
                 mapping=prog.mappings[layer.name],
                 commands=b - a,
-                model_cycles=accel_commands_cycles(p.commands[a:b], cfg.rows, cfg.cols),
+                model_cycles=model_cycles,
                 shape=tuple(got.shape),
                 exact=ok,
                 mismatches=n_bad,
@@ -155,6 +184,7 @@ def run_network_program(
         stall=res.stall,
         commands=len(p.commands),
         cfg=cfg,
+        act_words=p.act_words,
         simulator=simulator,
         seconds=dict(
             compile=t_compile,

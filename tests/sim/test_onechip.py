@@ -85,6 +85,20 @@ def test_tiny_network_one_program_exact(simulator, fuse, require_simulator):
     }
 
 
+def test_activation_reuse_exact():
+    """Activation buffer reuse (liveness, first-fit, concat branches back to back): the
+    program needs fewer activation words, and the logits (and every tensor that survives)
+    still equal the golden exactly; cycles are unchanged."""
+    qnet, x_q = _zoo_qnet("mobilenet_v2", "half")
+    cfg = ArrayConfig(3, 5)
+    flat = compile_qnet(qnet, x_q, unbounded(cfg), reuse=False).program
+    run = run_network_program(qnet, x_q, cfg, "verilator", reuse=True)
+    assert run.act_words < flat.act_words / 3
+    assert run.exact and run.cycles == run.model_cycles
+    assert 0 < run.checked < len(run.layers)
+    np.testing.assert_array_equal(run.output, qnet.run(x_q))
+
+
 def test_mobilenet_v2_half_one_program_exact():
     """MobileNetV2-FuSe-Half (width 0.25, 32x32) on a non-square 3x5 array, Verilator."""
     qnet, x_q = _zoo_qnet("mobilenet_v2", "half")
