@@ -303,8 +303,6 @@ def _clock_fields(cycles: int, clocks, batch: int) -> dict:
 
 
 def _summary(res, clocks, batch: int = 1) -> dict:
-    from fusesa.cmd_latency import throughput_fields
-
     s = res.seconds
     sim_cycles_per_s = res.cycles / s["run"] if s.get("run") else 0.0
     print(
@@ -319,22 +317,13 @@ def _summary(res, clocks, batch: int = 1) -> dict:
         f"run {s['run']:.1f} s = {sim_cycles_per_s / 1e3:.0f} k cycles/s, read-back "
         f"{s['read']:.1f} s, check {s['check']:.1f} s)"
     )
-    out = {"batch": batch, **throughput_fields(res.cycles, batch)}
     if batch > 1:
         print(
             f"batch of {batch}: latency {res.cycles} cycles (every image is done at the end), "
             f"throughput {batch / res.cycles:.4g} images/cycle ({res.cycles / batch:.1f} cycles "
             "per image)"
         )
-    if clocks is not None:
-        us = clocks.time_us(res.cycles, "FuSe")
-        print(f"time per inference: {us:.1f} us at {clocks.mhz('FuSe'):g} MHz ({clocks.source})")
-        out |= {
-            "fuse_mhz": clocks.mhz("FuSe"),
-            "time_us": round(us, 4),
-            "clock_source": clocks.source,
-        }
-    return out
+    return _clock_fields(res.cycles, clocks, batch)
 
 
 def _run(args: argparse.Namespace) -> int:

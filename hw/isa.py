@@ -184,16 +184,9 @@ ADD_FIELDS: dict[str, tuple[int, int]] = {
 
 #: the ``GEMM`` command's fields: ``FIELDS`` with ``flags`` bit 0 named ``conv``
 GEMM_FIELDS: dict[str, tuple[int, int]] = {
-    "op": (0, 4),
+    **{k: v for k, v in FIELDS.items() if k != "flags"},
     "conv": (4, 1),
     "flags": (5, 3),
-    "m": (8, 16),
-    "kfolds": (24, 12),
-    "nfolds": (36, 12),
-    "a_addr": (48, 20),
-    "w_addr": (68, 20),
-    "acc_addr": (88, 20),
-    "reserved": (108, 20),
 }
 
 #: the ``FUSE`` command's fields as encoded: ``FUSE_FIELDS`` with ``flags`` bit 0 named

@@ -52,27 +52,24 @@ async def load_images(dut, act: dict[int, int], weight: dict[int, int], cmd: lis
     return len(act) + len(weight) + len(cmd)
 
 
-async def dump_acc(dut, n: int) -> list[int]:
-    """Accumulator words ``0 .. n-1`` as packed ints (one ``$writememh``)."""
+async def _dump(dut, n: int, pin: str, count_pin: str, file: str) -> list[int]:
+    """Words ``0 .. n-1`` of a memory as packed ints (one ``$writememh`` on ``pin``)."""
     if n == 0:
         return []
-    dump = Path(ACCEL_DUMP_FILE)
+    dump = Path(file)
     dump.unlink(missing_ok=True)
-    dut.dump_n.value = n
-    dut.dump_acc.value = 1
+    getattr(dut, count_pin).value = n
+    getattr(dut, pin).value = 1
     await FallingEdge(dut.clk)
-    dut.dump_acc.value = 0
+    getattr(dut, pin).value = 0
     return read_dump(dump, n)
+
+
+async def dump_acc(dut, n: int) -> list[int]:
+    """Accumulator words ``0 .. n-1`` as packed ints (one ``$writememh``)."""
+    return await _dump(dut, n, "dump_acc", "dump_n", ACCEL_DUMP_FILE)
 
 
 async def dump_act(dut, n: int) -> list[int]:
     """Activation words ``0 .. n-1`` as packed ints (one ``$writememh``)."""
-    if n == 0:
-        return []
-    dump = Path(ACCEL_ACT_DUMP_FILE)
-    dump.unlink(missing_ok=True)
-    dut.dump_act_n.value = n
-    dut.dump_act.value = 1
-    await FallingEdge(dut.clk)
-    dut.dump_act.value = 0
-    return read_dump(dump, n)
+    return await _dump(dut, n, "dump_act", "dump_act_n", ACCEL_ACT_DUMP_FILE)
