@@ -56,6 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(cycles of the batch) and throughput (images per cycle) separately",
     )
     p.add_argument("--per-layer", action="store_true", help="print the per-layer breakdown")
+    p.add_argument(
+        "--program",
+        action="store_true",
+        help="mode rtl: the whole network compiled into ONE accelerator program (on-chip "
+        "requantization, adds, pools, layouts; sw.latency.program), as sim.run_network runs it",
+    )
+    p.add_argument("--resolution", type=int, default=224, help="--program: input resolution")
     p.add_argument("--csv", type=Path, default=None, help="write per-layer records as CSV")
     p.add_argument("--json", type=Path, default=None, help="write the report as JSON")
     add_clock_args(p)
@@ -116,6 +123,8 @@ def _run(args: argparse.Namespace) -> int:
 
     arr_x, arr_y = parse_array(args.array)
     clocks = clocks_from_args(args, arr_x, arr_y)
+    if args.program:
+        return _program(args, arr_x, arr_y, clocks)
     if args.checkpoint:
         rep, net, variant = _checkpoint_latency(args, arr_x, arr_y)
     elif args.net is None:
@@ -227,3 +236,47 @@ def _checkpoint_latency(args: argparse.Namespace, arr_x: int, arr_y: int):
     rep = model_latency(model, x, arr_x, arr_y, hardware, args.mode, args.depthwise)
     label = f"{meta['network']} x{meta['width_mult']:g} at {res}x{res} ({args.checkpoint})"
     return rep, label, meta["variant"]
+
+
+def _program(args: argparse.Namespace, arr_x: int, arr_y: int, clocks) -> int:
+    """``--program``: cycles of the one-program network (and of the baseline, for FuSe)."""
+    from hw.config import ArrayConfig
+    from sw.latency.program import program_latency, quantized_zoo_network
+    from sw.models.zoo import canonical_variant
+
+    if args.mode != "rtl" or args.net is None:
+        raise ValueError("--program needs --mode rtl and --net NETWORK")
+    variant = canonical_variant(args.variant)
+    cfg = ArrayConfig(arr_x, arr_y)
+    reps = {}
+    for v in dict.fromkeys(["base", variant]):
+        qnet, x_q = quantized_zoo_network(args.net, v, args.resolution)
+        reps[v] = program_latency(qnet, x_q, cfg)
+    rep = reps[variant]
+    if args.per_layer:
+        print(f"{'layer':40s} {'mapping':42s} {'cmds':>5s} {'cycles':>10s}")
+        for name, mapping, cmds, cyc in rep.layers:
+            print(f"{name:40s} {mapping:42s} {cmds:5d} {cyc:10d}")
+        print()
+    for kind, cyc in sorted(rep.by_command.items(), key=lambda kv: -kv[1]):
+        print(f"  {kind:16s} {cyc:10d} cycles ({100 * cyc / rep.cycles:5.1f} %)")
+    head = f"{args.net} {variant} at {args.resolution} on {arr_x}x{arr_y} (rtl, one program)"
+    print(
+        f"{head}: {rep.cycles} cycles, {rep.commands} commands, {rep.act_words} activation "
+        f"and {rep.weight_words} weight words"
+    )
+    if variant != "base":
+        base = reps["base"].cycles
+        print(
+            f"{args.net} base, same array (one program): {base} cycles; speedup "
+            f"{base / rep.cycles:.3f}x"
+        )
+    if clocks is not None:
+        us = clocks.time_us(rep.cycles, "FuSe")
+        print(f"time per inference: {us:.1f} us at {clocks.mhz('FuSe'):g} MHz")
+    if args.json:
+        import json
+
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({v: vars(r) for v, r in reps.items()}, indent=1) + "\n")
+    return 0
