@@ -757,7 +757,7 @@ class Accelerator(wiring.Component):
                     ]
         with m.If(cmode & s_go):
             m.d.sync += [ct_x0.eq(nt_x0), ct_y0.eq(nt_y0), ct_yoff0.eq(nt_yoff0)]
-            with m.If(s_kf + 1 == kfolds):  # back to row fold 0 (next column fold)
+            with m.If(s_kf == kfolds - 1):  # back to row fold 0 (next column fold)
                 m.d.sync += [
                     nt_cf.eq(0),
                     nt_kx.eq(0),
