@@ -25,18 +25,21 @@ def run_one_program(args, cfg, qnet, x_q, label: str) -> dict:
         print(f"MISMATCH at layer {bad.name} ({bad.mapping}): {bad.diff}")
     wall = time.perf_counter() - t0
     if not args.quiet:
-        print(f"{'layer':34s} {'kind':9s} {'mapping':42s} {'cmds':>5s} {'cycles':>9s} exact")
+        print(
+            f"{'layer':34s} {'kind':9s} {'mapping':42s} {'cmds':>5s} {'measured':>9s} "
+            f"{'model':>9s} exact"
+        )
         for layer in run.layers:
             print(
                 f"{layer.name:34s} {layer.kind[1:]:9s} {layer.mapping:42s} {layer.commands:5d} "
-                f"{layer.model_cycles:9d} "
+                f"{layer.cycles:9d} {layer.model_cycles:9d} "
                 f"{'-' if layer.exact is None else 'yes' if layer.exact else 'NO'}"
             )
     s = run.seconds
     print(
         f"total: {run.cycles} cycles measured (cnt_total of {run.programs} program, "
         f"{run.commands} commands), {run.model_cycles} model "
-        f"({'equal' if run.cycles_match else 'DIFFERENT'}); bit-exact at every layer: "
+        f"({'equal, every layer too' if run.cycles_match else 'DIFFERENT'}); bit-exact at every layer: "
         f"{'yes' if run.exact else 'NO, first bad layer ' + str(run.first_bad)} "
         f"({run.checked} of {len(run.layers)} read back; {run.act_words} activation words); "
         f"host ops: {', '.join(run.host_ops) if run.host_ops else 'none'}"

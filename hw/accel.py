@@ -160,6 +160,9 @@ class Accelerator(wiring.Component):
                 "rd_req": In(stream.Signature(ReadRequest)),
                 "rd_data": Out(stream.Signature(cfg.cols * cfg.acc_width)),
                 "host_error": Out(1),
+                # the program counter (command index): a bench snapshots ``cnt_total`` when it
+                # changes, which gives every command's measured cycles (``sim.onechip``)
+                "pc": Out(_abits(cfg.cmd_depth) + 1),
             }
         )
 
@@ -279,7 +282,7 @@ class Accelerator(wiring.Component):
         nfolds = Signal(12)
         a_base = Signal(20)
         folds = Signal(24)  # kfolds * nfolds
-        m.d.comb += cmd_rd.addr.eq(pc)
+        m.d.comb += [cmd_rd.addr.eq(pc), self.pc.eq(pc)]
 
         # -- engines (issue timeline: one cycle ahead of the array) -------------------------
         run = Signal()  # RUN state of any command

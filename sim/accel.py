@@ -47,6 +47,7 @@ class AccelJob:
     acc_words: int
     timeout_cycles: int
     act_words: int = 0  # activation words to read back after the run (int8 tensors)
+    trace_pc: bool = False  # snapshot cnt_total whenever the program counter changes
 
 
 @dataclass
@@ -60,6 +61,9 @@ class AccelResult:
     stall: int
     error: bool
     act: list[int] = field(default_factory=list)  # the job's ``act_words`` words
+    #: with ``trace_pc``: ``(pc, cnt_total)`` right after each program-counter change: when
+    #: ``pc`` becomes ``k``, ``cnt_total`` is the cycles of commands ``0 .. k-1``
+    pc_trace: list[tuple[int, int]] = field(default_factory=list)
     load_seconds: float = 0.0  # backdoor load + read-back wall time
     run_seconds: float = 0.0  # start -> done wall time
 

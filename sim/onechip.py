@@ -35,6 +35,7 @@ class ProgramLayer:
     exact: bool | None  # None: its words were reused by a later layer, not read back
     mismatches: int = 0
     diff: str = ""
+    cycles: int = -1  # measured: cnt_total at its last command's end minus at its first's
 
 
 @dataclass
@@ -74,7 +75,10 @@ class ProgramRun:
 
     @property
     def cycles_match(self) -> bool:
-        return self.cycles == self.model_cycles
+        """The total and every layer's measured cycles equal the model."""
+        return self.cycles == self.model_cycles and all(
+            layer.cycles == layer.model_cycles for layer in self.layers
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,7 +136,10 @@ def run_network_program(
     golden = qnet if golden is None else golden
     trace = golden.run(x_q, trace=True)
     t_golden = time.perf_counter() - t1
-    job = AccelJob("network", p.act, p.weight, p.words, 0, 2 * model + 64, act_words=p.act_words)
+    job = AccelJob(
+        "network", p.act, p.weight, p.words, 0, 2 * model + 64, act_words=p.act_words,
+        trace_pc=True,
+    )  # fmt: skip
     from sim.runner import build
 
     info = build(cfg, simulator, design="accel")  # run_programs finds it cached
@@ -142,15 +149,19 @@ def run_network_program(
     if res.error:
         raise RuntimeError("the accelerator raised error on the compiled network program")
     act = res.act
+    at = {0: 0}  # command index -> cnt_total when the program counter reached it
+    for pc, cnt in res.pc_trace:
+        at.setdefault(pc, cnt)
     layers = []
     for layer in qnet.layers:
         a, b = prog.commands[layer.name]
         model_cycles = accel_commands_cycles(p.commands[a:b], cfg.rows, cfg.cols)
+        measured = at[b] - at[a] if a in at and b in at else -1
         if layer.name in prog.overwritten:
             layers.append(
                 ProgramLayer(
                     layer.name, type(layer).__name__, prog.mappings[layer.name], b - a,
-                    model_cycles, tuple(prog.shapes[layer.name]), None,
+                    model_cycles, tuple(prog.shapes[layer.name]), None, cycles=measured,
                 )
             )  # fmt: skip
             continue
@@ -166,6 +177,7 @@ def run_network_program(
                 mapping=prog.mappings[layer.name],
                 commands=b - a,
                 model_cycles=model_cycles,
+                cycles=measured,
                 shape=tuple(got.shape),
                 exact=ok,
                 mismatches=n_bad,

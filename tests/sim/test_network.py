@@ -289,7 +289,8 @@ def test_cli_infer_one_program_json(require_simulator, tmp_path, capsys):
     assert main(args + ["--json", str(out), "--clock-mhz", "500", "--compare"]) == 0
     text = capsys.readouterr().out
     assert "host ops: none" in text and "bit-exact at every layer: yes" in text
-    assert re.search(r"features\.0\.0 +Conv +CONV\+GEMM\(conv\) +3 +\d+ yes", text)
+    m = re.search(r"features\.0\.0 +Conv +CONV\+GEMM\(conv\) +3 +(\d+) +(\d+) yes", text)
+    assert m and m[1] == m[2]  # measured == model
     rep = json.loads(out.read_text())
     base, fuse = rep["runs"]
     for run in (base, fuse):

@@ -75,6 +75,9 @@ def test_tiny_network_one_program_exact(simulator, fuse, require_simulator):
     assert run.first_bad is None and run.exact
     assert run.programs == 1 and run.host_ops == []
     assert run.cycles == run.model_cycles
+    # per layer: cnt_total snapshots at the program counter's changes == the layer's model
+    assert all(layer.cycles == layer.model_cycles for layer in run.layers)
+    assert run.cycles_match
     assert run.cycles == sum(layer.model_cycles for layer in run.layers) + 2  # + HALT
     assert {layer.kind for layer in run.layers} >= {
         "QConv",
@@ -104,7 +107,7 @@ def test_mobilenet_v2_half_one_program_exact():
     qnet, x_q = _zoo_qnet("mobilenet_v2", "half")
     run = run_network_program(qnet, x_q, ArrayConfig(3, 5), "verilator", fuse="lines")
     assert run.exact, run.first_bad
-    assert run.cycles == run.model_cycles
+    assert run.cycles_match  # the total and every layer's measured cycles
     assert run.host_ops == []
     np.testing.assert_array_equal(run.output, qnet.run(x_q))
 
