@@ -69,7 +69,9 @@ def _bad_fuse_words():
         "k-over-max": _fuse_word() & ~(((1 << 16) - 1) << k_lo) | 8 << k_lo,
         "zero-groups": _fuse_word() & ~(((1 << 12) - 1) << isa.FUSE_FIELDS["groups"][0]),
         "act-range": _fuse_word(a_addr=SMALL["act_depth"] - 3),  # needs 2 + 3 - 1 = 4 words
-        "flags": _fuse_word() | 1 << isa.FUSE_FIELDS["flags"][0],
+        # flag bit 0 is `lines` (line addressing, malformed here without a CONV: a program
+        # check); bits 1-3 are reserved
+        "flags": _fuse_word() | 1 << (isa.FUSE_FIELDS["flags"][0] + 1),
     }
 
 

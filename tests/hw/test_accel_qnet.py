@@ -53,7 +53,7 @@ def test_qnet_one_program_exact(array):
     qnet = _qnet()
     x_q = qnet.quantize_input(torch.randn(2, 3, 3, 3).numpy())
     tr = qnet.run(x_q, trace=True)
-    prog = compile_qnet(qnet, x_q, cfg)
+    prog = compile_qnet(qnet, x_q, cfg, reuse=False)  # every tensor stays readable
     p = prog.program
     res = run_accel(cfg, p.act, p.weight, p.words, p.acc_words_used, p.act_words)
     assert not res["error"]

@@ -133,7 +133,7 @@ def _bad_words(cfg):
         "lo>hi": (word & ~(0xFFFF << lo_bit)) | (5 << lo_bit) | (4 << hi_bit),
         "zero": word | (1 << isa.REQUANT_FIELDS["zero"][0]),
         "reserved": word | (1 << isa.REQUANT_FIELDS["reserved"][0]),
-        "flags": word | (1 << isa.REQUANT_FIELDS["flags"][0]),
+        "flags": word | (1 << (isa.REQUANT_FIELDS["flags"][0] + 1)),  # bit 0 is `lines`
         "m=0": word & ~(0xFFFF << isa.REQUANT_FIELDS["m"][0]),
         "folds=0": word & ~(0xFFF << isa.REQUANT_FIELDS["folds"][0]),
         "act_end": (word & ~(0xFFFFF << 48)) | ((cfg.act_depth - 3) << 48),
