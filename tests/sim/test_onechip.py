@@ -151,6 +151,6 @@ def test_memory_overflow_names_layer_and_field():
     qnet, x_q = _zoo_qnet("mobilenet_v2", "half")
     with pytest.raises(
         ValueError,
-        match=r"layer features\.2\.conv\.0\.0 \(QConv\): .*Gemm\.w_addr=.*weight_depth=256",
+        match=r"layer features\.2\.conv\.0\.0 \(QConv\): .*(Gemm\.w_addr|Requant\.p_addr)=.*weight_depth=256",
     ):
         compile_qnet(qnet, x_q, replace(unbounded(ArrayConfig(4, 4)), weight_depth=256))
