@@ -29,6 +29,13 @@ def register(sub) -> None:
     p.add_argument("--depthwise", default="auto", choices=DEPTHWISE, help="depthwise mapping")
     p.add_argument("--batch", type=int, default=1, help="images per inference (default 1)")
     p.add_argument(
+        "--memories",
+        default="fit",
+        choices=("fit", "gemmini"),
+        help="SRAM sizes: fit = the largest layer's need (the present accelerator, default); "
+        "gemmini = Gemmini-sized SRAMs priced for the same accesses (what-if)",
+    )
+    p.add_argument(
         "--actions",
         default=None,
         help="per-action energies from benchmarks/energy_actions.py (JSON) instead of the "
@@ -58,7 +65,7 @@ def format_report(rep: dict, layers: bool = False) -> list[str]:
 
     out = [
         f"{rep['network']} {rep['variant']} on {rep['array']} {rep['hardware']} "
-        f"(depthwise {rep['depthwise']}, batch {rep['batch']})",
+        f"(depthwise {rep['depthwise']}, batch {rep['batch']}, memories {rep['memory_policy']})",
         f"{'block':14s} {'cycles':>10s} {'MMACs':>9s} {'util':>6s} {'energy uJ':>11s} "
         f"{'pJ/MAC':>8s}",
     ]
@@ -103,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
         rows, cols = _parse_array(args.array)
         variant = canonical_variant(args.variant)
         actions = load_actions(args.actions) if args.actions else None
-        kw = dict(depthwise=args.depthwise, batch=args.batch, actions=actions)
+        kw = dict(
+            depthwise=args.depthwise, batch=args.batch, actions=actions, memories=args.memories
+        )
         rep = network_energy(args.net, variant, rows, cols, **kw)
     except (ValueError, CactiMissing, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

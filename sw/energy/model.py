@@ -19,7 +19,8 @@ layer's one-layer accelerator program is built from shapes (the commands
   sequencer: not synthesized yet, 0 and listed under ``unmeasured``).
 
 Memories are sized like ``run_network(memories="fit")``: each depth is the largest layer's
-need rounded up to a power of two (at least 64 words); words are ``rows`` bytes (act),
+need rounded up to a power of two (at least 64 words); ``memories="gemmini"`` prices the same
+accesses in Gemmini-sized SRAMs instead (``GEMMINI_DEPTHS``, a what-if). Words are ``rows`` bytes (act),
 ``max(rows, cols)`` (FuSe) or ``cols`` bytes (weights), ``cols * acc_width / 8`` (acc) and
 16 bytes (commands).
 
@@ -54,6 +55,7 @@ from sw.mapping.accel import fuse_command, gemm_command
 
 __all__ = [
     "MEMORIES",
+    "MEMORY_POLICIES",
     "COMPONENTS",
     "LayerEnergy",
     "traced_layer_commands",
@@ -107,8 +109,21 @@ def _pow2(n: int) -> int:
     return max(MIN_DEPTH, 1 << max(0, n - 1).bit_length())
 
 
-def memory_sizes(programs: list[list[Command]], cfg: ArrayConfig) -> dict[str, dict[str, int]]:
-    """``{memory: {"depth", "word_bytes", "size_bytes"}}`` fitted to the largest program."""
+#: memory sizing policies of ``memory_sizes``
+MEMORY_POLICIES = ("fit", "gemmini")
+#: ``gemmini`` depths: Gemmini's default proportions at 16x16 (256 KiB scratchpad -> act
+#: 128 KiB + weights 128 KiB, 64 KiB accumulator), kept per row / column at other sizes
+GEMMINI_DEPTHS = {"act": 8192, "w": 8192, "acc": 1024, "cmd": 64}
+
+
+def memory_sizes(
+    programs: list[list[Command]], cfg: ArrayConfig, policy: str = "fit"
+) -> dict[str, dict[str, int]]:
+    """``{memory: {"depth", "word_bytes", "size_bytes"}}``: ``fit`` = fitted to the largest
+    program (``run_network(memories="fit")``); ``gemmini`` = ``GEMMINI_DEPTHS`` whatever the
+    programs need (a what-if for the energy per access: the layers would have to be tiled)."""
+    if policy not in MEMORY_POLICIES:
+        raise ValueError(f"memory policy must be one of {MEMORY_POLICIES}, not {policy!r}")
     need = dict.fromkeys(MEMORIES, 1)
     for cmds in programs:
         act, wgt, acc = _extents(cmds, cfg)
@@ -123,8 +138,9 @@ def memory_sizes(programs: list[list[Command]], cfg: ArrayConfig) -> dict[str, d
         "acc": ceil(cfg.cols * cfg.acc_width / 8),
         "cmd": 16,
     }
+    depth = {m: _pow2(need[m]) for m in MEMORIES} if policy == "fit" else dict(GEMMINI_DEPTHS)
     return {
-        m: {"depth": _pow2(need[m]), "word_bytes": word[m], "size_bytes": _pow2(need[m]) * word[m]}
+        m: {"depth": depth[m], "word_bytes": word[m], "size_bytes": depth[m] * word[m]}
         for m in MEMORIES
     }
 
@@ -242,14 +258,21 @@ def network_energy(
     actions: dict | None = None,
     cacti_cache: str | Path = "build/energy/cacti",
     layers=None,
+    hardware: str | None = None,
+    memories: str = "fit",
 ) -> dict:
-    """The energy report of ``network``/``variant`` on a ``rows x cols`` accelerator (the
-    base variant on the plain array, FuSe variants on the FuSe array). ``layers``: traced
-    records to use instead of tracing the zoo model (tests)."""
+    """The energy report of ``network``/``variant`` on a ``rows x cols`` accelerator (by
+    default the base variant on the plain array, FuSe variants on the FuSe array;
+    ``hardware="FuSe"`` runs the base variant on the FuSe array, the cost of carrying the FuSe
+    mode). ``layers``: traced records to use instead of tracing the zoo model (tests)."""
     from sw.models.zoo import canonical_variant, default_hardware
 
     variant = canonical_variant(variant)
-    hardware = default_hardware(variant)
+    if hardware not in (None, "Systolic", "FuSe"):
+        raise ValueError(f"hardware must be 'Systolic' or 'FuSe', not {hardware!r}")
+    if hardware == "Systolic" and default_hardware(variant) == "FuSe":
+        raise ValueError(f"variant {variant!r} needs the FuSe array, not hardware='Systolic'")
+    hardware = hardware or default_hardware(variant)
     cfg = ArrayConfig(rows=rows, cols=cols, fuse=hardware == "FuSe")
     if layers is None:
         from sw.latency.table import trace_model, with_batch
@@ -261,7 +284,7 @@ def network_energy(
     for layer in layers:
         mapping, cmds = traced_layer_commands(layer, cfg, hardware, depthwise)
         programs.append((layer, mapping, cmds))
-    sizes = memory_sizes([p[2] for p in programs], cfg)
+    sizes = memory_sizes([p[2] for p in programs], cfg, memories)
     srams = _sram_figures(sizes, cacti_cache)
     out_layers: list[LayerEnergy] = []
     for layer, mapping, cmds in programs:
@@ -312,6 +335,7 @@ def network_energy(
         "array": f"{rows}x{cols}",
         "depthwise": depthwise,
         "batch": batch,
+        "memory_policy": memories,
         "total_uj": total_uj,
         "components_uj": comp_total,
         "cycles": cycles,

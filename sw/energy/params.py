@@ -45,6 +45,10 @@ ARRAY_PJ_PER_PE_CYCLE: dict[int, dict[str, dict[str, float]]] = {
         "base": {"gemm": 23.8033, "idle": 23.0470},
         "fuse": {"gemm": 24.4549, "fuse": 27.5712, "idle": 23.6198},
     },
+    16: {
+        "base": {"gemm": 24.5339, "idle": 24.2181},
+        "fuse": {"gemm": 25.1390, "fuse": 26.5223, "idle": 24.7388},
+    },
 }
 MEASURED_SIZES = tuple(sorted(ARRAY_PJ_PER_PE_CYCLE))
 

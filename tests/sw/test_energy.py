@@ -173,3 +173,21 @@ def test_cacti_figures_scale_with_size(cacti):
         cacti(4096, 0)
     with pytest.raises(ValueError, match="22..90 nm"):
         cacti(4096, 16, tech_nm=180)
+
+
+def test_memory_policies():
+    from hw.config import ArrayConfig
+    from hw.isa import Gemm
+    from sw.energy.model import memory_sizes
+
+    cfg = ArrayConfig(rows=16, cols=16, fuse=True)
+    progs = [[Gemm(m=100, kfolds=3, nfolds=2)]]
+    fit = memory_sizes(progs, cfg)
+    # act: kfolds*m = 300 words -> 512; w: 3*2*16 = 96 -> 128; acc: 2*100 -> 256; cmd 2 -> 64
+    assert {m: s["depth"] for m, s in fit.items()} == {"act": 512, "w": 128, "acc": 256, "cmd": 64}
+    assert fit["acc"]["size_bytes"] == 256 * 16 * 4
+    g = memory_sizes(progs, cfg, "gemmini")  # Gemmini at 16x16: 128+128 KiB, 64 KiB acc
+    assert g["act"]["size_bytes"] + g["w"]["size_bytes"] == 256 * 1024
+    assert g["acc"]["size_bytes"] == 64 * 1024
+    with pytest.raises(ValueError, match="memory policy"):
+        memory_sizes(progs, cfg, "huge")
