@@ -99,15 +99,25 @@ def mapping_yaml(rows: int, cols: int) -> str:
 
 
 def _key(onnx_name: str) -> str:
-    # /features/features.1/conv/conv.0/conv.0.0/Conv -> features.1.conv.0.0
-    parts = [p for p in onnx_name.strip("/").split("/") if p]
-    return parts[-2] if len(parts) >= 2 else onnx_name
+    """ONNX node path -> torch module name:
+    ``/features/features.1/conv/conv.0/conv.0.0/Conv`` -> ``features.1.conv.0.0``."""
+    name, last = "", ""
+    for p in [p for p in onnx_name.strip("/").split("/") if p][:-1]:
+        if name and p.startswith(last + "."):
+            name += p[len(last) :]
+        else:
+            name = f"{name}.{p}" if name else p
+        last = p
+    return name
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--array", default="16x16")
     ap.add_argument("--out", default="build/energy")
+    ap.add_argument(
+        "--reuse", action="store_true", help="reuse a finished ZigZag run's pickle (tables only)"
+    )
     args = ap.parse_args()
     rows, cols = (int(x) for x in args.array.split("x"))
     from zigzag.api import get_hardware_performance_zigzag
@@ -120,20 +130,26 @@ def main() -> None:
     (out / "map.yaml").write_text(mapping_yaml(rows, cols))
     spec = importlib.util.find_spec("zigzag")
     onnx = Path(next(iter(spec.submodule_search_locations))) / "inputs/workload/mobilenetv2.onnx"
+    pick = out / "zz" / "cmes.pickle"
     t0 = time.perf_counter()
-    energy, latency, cmes = get_hardware_performance_zigzag(
-        str(onnx),
-        str(out / "hw.yaml"),
-        str(out / "map.yaml"),
-        opt="latency",
-        dump_folder=str(out / "zz"),
-        pickle_filename=str(out / "zz" / "cmes.pickle"),
-        loma_show_progress_bar=False,
-    )
+    if not (args.reuse and pick.exists()):
+        get_hardware_performance_zigzag(
+            str(onnx),
+            str(out / "hw.yaml"),
+            str(out / "map.yaml"),
+            opt="latency",
+            dump_folder=str(out / "zz"),
+            pickle_filename=str(pick),
+            loma_show_progress_bar=False,
+        )
     secs = time.perf_counter() - t0
+    with pick.open("rb") as f:
+        cmes = pickle.load(f)  # one cost-model evaluation per layer
+    energy = sum(c.energy_total for c in cmes)
+    latency = sum(c.latency_total2 for c in cmes)
     ours = {le["name"]: le for le in rep["layers"]}
     rows_out = []
-    for cme, _ in cmes:
+    for cme in cmes:
         name = _key(str(cme.layer.name))
         le = ours.get(name)
         rows_out.append(
@@ -164,8 +180,6 @@ def main() -> None:
             f"| {r['layer']} | {r['zz_macs']} | {r['zz_cycles']} | {r['our_cycles']} "
             f"| {r['zz_uj']:.1f} | " + (f"{r['our_uj']:.1f}" if r["our_uj"] != "" else "-") + " |"
         )
-    with (out / "summary.pickle").open("wb") as f:
-        pickle.dump(rows_out, f)
 
 
 if __name__ == "__main__":
