@@ -21,6 +21,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("fusesa.cmd_sweep", "sweep: latency/speedup over array sizes, CSV + PNG"),
     ("fusesa.cmd_fuse_report", "fuse-report: one depthwise layer as baseline DW vs FuSe in RTL"),
     ("fusesa.cmd_synth", "synth: area/timing/power of the base vs FuSe array"),
+    ("fusesa.cmd_energy", "energy: energy per inference and per block on the accelerator"),
     ("fusesa.cmd_quantize", "quantize: int8 post-training quantization, golden, ONNX export"),
     ("fusesa.cmd_train", "train: train a baseline or FuSe network on local data"),
     ("fusesa.cmd_infer", "infer: a whole int8 network through the accelerator in RTL simulation"),

@@ -84,7 +84,7 @@ class ArrayTop(wiring.Component):
         m.submodules.deskew = deskew = Skew(out_shape, [cfg.cols - 1 - c for c in range(cfg.cols)])
 
         fuse = Signal()  # registered mode
-        ctl_rows = []
+        asel_rows = []
         if cfg.fuse:
             m.d.sync += fuse.eq(self.mode == ArrayMode.FUSE)
             # FuSe control (SPEC 3.3): rows run in lock-step, but every row has its own copy of
@@ -95,13 +95,18 @@ class ArrayTop(wiring.Component):
             op = self.op
             for r in range(cfg.rows):
                 ctl_r = Signal(PeControl, init=PE_CONTROL_GEMM, name=f"ctl_row{r}")
+                # column 0's activation mux gets its own copy of the mode flop: ``ctl_r.fuse``
+                # also drives the row's tap muxes (``cols`` loads), which made its select late
+                # enough to be the 64x64 critical path
+                sel_r = Signal(name=f"ctl_row{r}_asel")
                 m.d.sync += [
                     ctl_r.fuse.eq(is_fuse),
                     ctl_r.keep.eq(is_fuse & ((op == FuseOp.HOLD) | (op == FuseOp.ACC))),
                     ctl_r.take.eq(~is_fuse | (op == FuseOp.SHIFT)),
+                    sel_r.eq(is_fuse),
                 ]
                 m.d.comb += mesh.ctl[r].eq(ctl_r)
-                ctl_rows.append(ctl_r)
+                asel_rows.append(sel_r)
         gemm_valid = self.in_valid & ~fuse
         # Invalid cycles inject zeros, so idle rows never toggle the multipliers or swap tiles.
         for r in range(cfg.rows):
@@ -112,9 +117,9 @@ class ArrayTop(wiring.Component):
             ]
             if cfg.fuse:
                 direct = Mux(self.in_valid, self.in_data[r], 0)
-                # the row's own mode copy selects, so the array-wide ``fuse`` flop fans out
-                # only to the skew gating and the output muxes
-                m.d.comb += mesh.a_in[r].eq(Mux(ctl_rows[r].fuse, direct, skew.o[r].a))
+                # the row's own select flop (``ctl_row<r>_asel``), so neither the array-wide
+                # ``fuse`` flop nor the row's PE control fans out to this mux
+                m.d.comb += mesh.a_in[r].eq(Mux(asel_rows[r], direct, skew.o[r].a))
             else:
                 m.d.comb += mesh.a_in[r].eq(skew.o[r].a)
         m.d.comb += [
