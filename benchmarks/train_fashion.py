@@ -20,6 +20,10 @@ finished ones reused, interrupted ones resumed):
 
 ``--distill half,full`` adds rows ``half+kd``/``full+kd``: the same variant trained with the
 same seed's baseline run as teacher (``fusesa train --teacher``).
+
+``--table CSV [CSV ...]`` trains nothing: it reads result rows (the last row of each network,
+variant and seed wins; rows of other recipes are refused), and prints the markdown table of
+docs/training.md: accuracies as mean ± sample standard deviation over the seeds.
 """
 
 from __future__ import annotations
@@ -79,6 +83,65 @@ def accuracies(model, data, res: int, calib_n: int, batch: int = 256) -> tuple[f
     return float_ok / n, int8_ok / n
 
 
+VARIANT_NAMES = {
+    "baseline": "baseline",
+    "full": "FuSe Full",
+    "half": "FuSe Half",
+    "50full": "50 % Full",
+    "50half": "50 % Half",
+}
+
+
+def _pct(values: list[float]) -> str:
+    mean = 100 * statistics.mean(values)
+    if len(values) < 2:
+        return f"{mean:.2f} %"
+    return f"{mean:.2f} ± {100 * statistics.stdev(values):.2f} %"
+
+
+def summarize(paths: list[Path]) -> list[str]:
+    """Markdown rows of the result CSVs, one per (network, variant), in first-seen order."""
+    rows: dict[tuple[str, str, str], dict] = {}
+    recipe = None
+    for path in paths:
+        with path.open(newline="") as f:
+            for r in csv.DictReader(f):
+                key = (r["epochs"], r["train_images"], r["test_images"])
+                if recipe is None:
+                    recipe = key
+                elif key != recipe:
+                    raise ValueError(f"{path}: row {r} has another recipe than {recipe}")
+                rows[(r["network"], r["variant"], r["seed"])] = r
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for (net, variant, _), r in rows.items():
+        groups.setdefault((net, variant), []).append(r)
+    out = [
+        "| network (x0.5, 32x32) | variant | seeds | float test acc | int8 test acc | params | "
+        "FLOPs | rtl speedup 16x16 (cycles) | rtl speedup 64x64 (cycles) | s/epoch |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (net, variant), rs in groups.items():
+        rs.sort(key=lambda r: int(r["seed"]))
+        plain = variant.removesuffix("+kd")
+        name = VARIANT_NAMES.get(plain, plain)
+        if variant.endswith("+kd"):
+            name += " + distillation (baseline teacher)"
+        first = rs[0]
+        for col in ("params", "flops", "rtl_cycles_16x16", "rtl_cycles_64x64"):
+            if any(r[col] != first[col] for r in rs):
+                raise ValueError(f"{net} {variant}: {col} differs between seeds")
+        out.append(
+            f"| {net} | {name} | {', '.join(r['seed'] for r in rs)} "
+            f"| {_pct([float(r['float_acc']) for r in rs])} "
+            f"| {_pct([float(r['int8_acc']) for r in rs])} "
+            f"| {int(first['params']) / 1e3:.0f} k | {int(first['flops']) / 1e6:.2f} M "
+            f"| {float(first['rtl_speedup_16x16']):.2f}x ({int(first['rtl_cycles_16x16']):,}) "
+            f"| {float(first['rtl_speedup_64x64']):.2f}x ({int(first['rtl_cycles_64x64']):,}) "
+            f"| {statistics.mean(float(r['s_per_epoch']) for r in rs):.1f} |"
+        )
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--nets", default="MobileNetV2,MobileNetV1,MnasNet")
@@ -95,7 +158,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--out", type=Path, default=Path("build/train_fashion"))
+    ap.add_argument(
+        "--table", type=Path, nargs="+", default=None, help="print the table of these CSVs"
+    )
     args = ap.parse_args()
+    if args.table:
+        print("\n".join(summarize(args.table)))
+        return
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",")]
     variants = [v for v in args.variants.split(",") if v]

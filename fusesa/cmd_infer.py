@@ -2,7 +2,9 @@
 (``sim.network.run_network``, docs/inference.md): per-layer progress, the per-layer table
 (measured vs model cycles, utilization, mapping, bit-exact), totals, time per inference at a
 clock, top-5 of the RTL's int8 output vs the float model, JSON; ``--compare`` runs the
-baseline network and the FuSe variant on the same array."""
+baseline network and the FuSe variant on the same array; ``--checkpoint CKPT --dataset NAME
+--count N`` runs N real test images of a trained network and reports its top-1 accuracy in RTL
+(``sim.dataset_eval``)."""
 
 from __future__ import annotations
 
@@ -39,9 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--batch",
         type=int,
-        default=1,
+        default=None,
         help="images per inference (default 1): every layer runs over the whole batch; the "
-        "report gives latency (cycles of the batch) and throughput (images per cycle)",
+        "report gives latency (cycles of the batch) and throughput (images per cycle); with "
+        "--dataset, images per simulator run (default: as many as fit the memories)",
     )
     src = p.add_mutually_exclusive_group()
     src.add_argument(
@@ -59,7 +62,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument(
         "--qnet", type=Path, default=None, help="a quantized file (`fusesa quantize --out`)"
     )
-    p.add_argument("--calib", type=int, default=4, help="random calibration images (default 4)")
+    p.add_argument(
+        "--calib",
+        type=int,
+        default=None,
+        help="calibration images: random ones (default 4), or with --dataset the first N "
+        "training images (default 256)",
+    )
+    data = p.add_argument_group("real test images (with --checkpoint)")
+    data.add_argument(
+        "--dataset",
+        default=None,
+        help="run the first --count test images of this dataset (the checkpoint's, e.g. "
+        "FASHIONMNIST) through the RTL; the JSON report gets dataset_eval",
+    )
+    data.add_argument("--count", type=int, default=100, help="test images (default 100)")
+    data.add_argument("--data-dir", default=None, help="the dataset's files (as fusesa train)")
+    data.add_argument(
+        "--weights",
+        choices=("ema", "raw"),
+        default="ema",
+        help="the checkpoint's EMA weights (default) or its raw ones (what "
+        "benchmarks/train_fashion.py scores)",
+    )
     p.add_argument("--weights-seed", type=int, default=0, help="seed of the random weights")
     p.add_argument("--keep-going", action="store_true", help="do not stop at the first mismatch")
     p.add_argument(
@@ -195,7 +220,7 @@ def _float_model(args, variant: str):
     if args.checkpoint is not None:
         from sw.train import load_checkpoint
 
-        model = load_checkpoint(args.checkpoint)
+        model = load_checkpoint(args.checkpoint, ema=getattr(args, "weights", "ema") == "ema")
         meta = model.train_meta
         args.resolution = int(meta["resolution"])
         return model.eval(), f"{meta['network']} {meta['variant']} ({args.checkpoint})"
@@ -226,7 +251,10 @@ def _quantized(args, model, x):
     from sw.export import quantize_network
 
     g = torch.Generator().manual_seed(args.weights_seed + 2)
-    calib = torch.randn(args.calib, 3, args.resolution, args.resolution, generator=g)
+    n_calib = 4 if args.calib is None else args.calib
+    if n_calib < 0:
+        raise ValueError(f"--calib must not be negative, not {n_calib}")
+    calib = torch.randn(n_calib, 3, args.resolution, args.resolution, generator=g)
     return quantize_network(model, torch.cat([calib, x]))
 
 
@@ -340,8 +368,12 @@ def _run(args: argparse.Namespace) -> int:
     clocks = clocks_from_args(args, rows, cols)
     if args.resolution < 1:
         raise ValueError(f"--resolution must be positive, not {args.resolution}")
-    if args.batch < 1:
+    if args.batch is not None and args.batch < 1:
         raise ValueError(f"--batch must be positive, not {args.batch}")
+    if args.dataset is not None:
+        return _run_dataset(args, rows, cols)
+    if args.batch is None:
+        args.batch = 1
     if args.qnet is None and args.checkpoint is None and args.net is None:
         raise ValueError("give --net NETWORK, --checkpoint FILE or --qnet FILE")
     if args.compare and (args.qnet is not None or args.checkpoint is not None):
@@ -420,6 +452,84 @@ def _run(args: argparse.Namespace) -> int:
         print(f"wrote {args.json}")
     ok = all(r.exact and r.cycles_match for r, _ in results)
     return 0 if ok else 1
+
+
+def _run_dataset(args: argparse.Namespace, rows: int, cols: int) -> int:
+    """``--dataset``: the first ``--count`` test images of the checkpoint's dataset through the
+    RTL (``sim.dataset_eval``); exit 1 unless every logit equals the golden's and every
+    batch's cycles equal the model."""
+    from hw.config import ArrayConfig
+    from sim.dataset_eval import run_dataset_eval
+    from sw.export import quantize_network
+    from sw.train.eval import calibration_images, checkpoint_dataset, eval_images
+
+    if args.checkpoint is None:
+        raise ValueError("--dataset needs --checkpoint (a fusesa train checkpoint)")
+    for flag, bad in (
+        ("--image", args.image is not None),
+        ("--seed", args.seed is not None),
+        ("--compare", args.compare),
+        ("--waves", args.waves is not None),
+    ):
+        if bad:
+            raise ValueError(f"{flag} cannot be combined with --dataset")
+    if args.count < 1:
+        raise ValueError(f"--count must be a positive integer, not {args.count}")
+    t0 = time.perf_counter()
+    model, label = _float_model(args, "base")
+    res = args.resolution
+    data = checkpoint_dataset(model, args.dataset, args.data_dir)
+    n_calib = min(256, len(data.train)) if args.calib is None else args.calib
+    if n_calib < 1:
+        raise ValueError(f"--calib must be positive with --dataset, not {n_calib}")
+    qnet = quantize_network(model, calibration_images(data, n_calib, res))
+    x, labels = eval_images(data, args.count, res)
+    print(
+        f"{label}: {args.count} {data.name} test images, {res}x{res}, calibrated on {n_calib} "
+        f"training images; quantized in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+    cfg = ArrayConfig(rows, cols)
+
+    def on_batch(start, r) -> None:
+        n = r.golden_output.shape[0]
+        print(
+            f"  images {start}..{start + n - 1}: {r.cycles} cycles "
+            f"({'= model' if r.cycles_match else f'model {r.model_cycles}'}), "
+            f"{'exact' if r.exact else 'MISMATCH'}, {r.seconds.get('simulator_process', 0):.1f} s",
+            flush=True,
+        )
+
+    ev = run_dataset_eval(
+        qnet, x, labels, cfg, args.sim, args.depthwise, model=model, batch=args.batch,
+        on_batch=on_batch, on_layer=None if args.quiet else _progress(len(qnet.layers)),
+    )  # fmt: skip
+    d = ev.to_dict()
+    print(
+        f"top-1 on {ev.count} images: RTL {ev.rtl_top1:.4f}, golden int8 {ev.golden_top1:.4f}, "
+        f"float {ev.float_top1:.4f}; RTL logits equal the golden's: "
+        f"{'yes' if ev.agree else 'NO'}; {ev.cycles} cycles in {len(ev.batches)} batch(es), "
+        f"{'equal to' if ev.cycles_match else 'DIFFERENT from'} the model"
+    )
+    report = {
+        "array": f"{rows}x{cols}",
+        "resolution": res,
+        "simulator": args.sim,
+        "input": f"{data.name} test images 0..{args.count - 1}",
+        "network": label,
+        "weights": args.weights,
+        "calibration_images": n_calib,
+        "dataset_eval": d,
+        "runs": [
+            {k: v for k, v in r.to_dict().items() if k not in ("output", "golden_output")}
+            for r in ev.batches
+        ],
+    }
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
+        print(f"wrote {args.json}")
+    return 0 if ev.agree and ev.cycles_match else 1
 
 
 def _waves(args, cfg, run, x) -> dict:
