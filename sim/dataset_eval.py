@@ -134,6 +134,7 @@ def run_dataset_eval(
             depthwise,
             keep_going=True,
             on_layer=on_layer if start == 0 else None,
+            per_layer=True,  # the path this evaluation was validated on (issue 21)
         )
         results.append(res)
         rtl.append(np.asarray(res.output).reshape(res.golden_output.shape[0], -1))
