@@ -359,9 +359,7 @@ def _run(args: argparse.Namespace) -> int:
     import torch
 
     from hw.config import ArrayConfig
-    from sim.network import memory_config
     from sw.latency.table import parse_array
-    from sw.models.zoo import canonical_variant
 
     torch.set_num_threads(1)
     rows, cols = parse_array(args.array)
@@ -378,6 +376,26 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError("give --net NETWORK, --checkpoint FILE or --qnet FILE")
     if args.compare and (args.qnet is not None or args.checkpoint is not None):
         raise ValueError("--compare builds the zoo network's base and FuSe variants: use --net")
+    prebuild = None
+    if not args.per_layer:
+        # one program: the build depends on the array only, so it starts now, in a child
+        # process, and overlaps building, quantizing and compiling the network
+        from sim.runner import BackgroundBuild
+        from sw.mapping.accel import unbounded
+
+        prebuild = BackgroundBuild(unbounded(ArrayConfig(rows, cols)), args.sim)
+    try:
+        return _run_net(args, rows, cols, clocks, prebuild)
+    finally:
+        if prebuild is not None:
+            prebuild.close()
+
+
+def _run_net(args: argparse.Namespace, rows: int, cols: int, clocks, prebuild) -> int:
+    from hw.config import ArrayConfig
+    from sim.network import memory_config
+    from sw.models.zoo import canonical_variant
+
     variant = canonical_variant(args.variant)
     t0 = time.perf_counter()
     if args.qnet is not None:
@@ -417,7 +435,9 @@ def _run(args: argparse.Namespace) -> int:
 
         entries = []
         for q, m, lab, _ in runs:
-            entry = run_one_program(args, ArrayConfig(rows, cols), q, q.quantize_input(x), lab)
+            entry = run_one_program(
+                args, ArrayConfig(rows, cols), q, q.quantize_input(x), lab, prebuild
+            )
             entry.update(_clock_fields(entry["cycles"], clocks, args.batch))
             entry["top5"] = _top5_report(q, m, x, entry.pop("_run"))
             entries.append(entry)

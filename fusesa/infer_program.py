@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 
 
-def run_one_program(args, cfg, qnet, x_q, label: str) -> dict:
-    """Run and print one network; returns its JSON entry."""
+def run_one_program(args, cfg, qnet, x_q, label: str, prebuild=None) -> dict:
+    """Run and print one network; returns its JSON entry. ``prebuild``: the accelerator's
+    ``sim.runner.BackgroundBuild``, started before the network was built."""
     from sim.onechip import run_network_program
 
     print(
@@ -19,7 +20,7 @@ def run_one_program(args, cfg, qnet, x_q, label: str) -> dict:
         flush=True,
     )
     t0 = time.perf_counter()
-    run = run_network_program(qnet, x_q, cfg, args.sim, args.fuse_mapping)
+    run = run_network_program(qnet, x_q, cfg, args.sim, args.fuse_mapping, prebuild=prebuild)
     if run.first_bad is not None:
         bad = next(layer for layer in run.layers if layer.name == run.first_bad)
         print(f"MISMATCH at layer {bad.name} ({bad.mapping}): {bad.diff}")
@@ -45,7 +46,10 @@ def run_one_program(args, cfg, qnet, x_q, label: str) -> dict:
         f"host ops: {', '.join(run.host_ops) if run.host_ops else 'none'}"
     )
     print(
-        f"wall {wall:.1f} s: compile {s['compile']:.1f} s, simulator process "
+        f"wall {wall:.1f} s: build {s['build']:.1f} s "
+        f"({'fresh, in the background' if s['build_fresh'] else 'cached'}; waited "
+        f"{s['build_waited']:.1f} s), compile {s['compile']:.1f} s, golden "
+        f"{s['golden']:.1f} s, check {s['check']:.1f} s, simulator process "
         f"{s['simulator_process']:.1f} s (run {s['run']:.2f} s, "
         f"{run.cycles / s['run'] / 1e3 if s['run'] else 0:.0f} k cycles/s)"
     )

@@ -22,7 +22,15 @@ from math import ceil
 
 import numpy as np
 
-__all__ = ["GemmProgram", "gemm_program", "assemble_gemm_output", "pack_lanes", "unpack_lanes"]
+__all__ = [
+    "GemmProgram",
+    "gemm_program",
+    "assemble_gemm_output",
+    "pack_lanes",
+    "unpack_lanes",
+    "pack_rows",
+    "unpack_rows",
+]
 
 
 def pack_lanes(values: np.ndarray, width: int) -> int:
@@ -40,6 +48,43 @@ def unpack_lanes(word: int, lanes: int, width: int) -> np.ndarray:
     sign = 1 << (width - 1)
     vals = [(word >> (i * width)) & mask for i in range(lanes)]
     return np.array([v - (1 << width) if v & sign else v for v in vals], dtype=np.int64)
+
+
+#: lane widths ``pack_rows``/``unpack_rows`` handle as whole little-endian bytes
+_BYTE_WIDTHS = {8: "<i1", 16: "<i2", 32: "<i4", 64: "<i8"}
+
+
+def pack_rows(values: np.ndarray, width: int) -> list[int]:
+    """``[pack_lanes(row, width) for row in values]`` for a 2-D array, at numpy speed when
+    ``width`` is 8, 16, 32 or 64 bits (lane values wrap to ``width`` bits, as the mask of
+    ``pack_lanes`` does)."""
+    values = np.asarray(values)
+    if values.ndim != 2:
+        raise ValueError(f"pack_rows expects a 2-D array, not shape {values.shape}")
+    dt = _BYTE_WIDTHS.get(width)
+    if dt is None:
+        return [pack_lanes(row, width) for row in values]
+    raw = values.astype(np.int64).astype(dt)  # two's complement wrap to ``width`` bits
+    return [int.from_bytes(row.tobytes(), "little") for row in raw]
+
+
+def unpack_rows(words, lanes: int, width: int) -> np.ndarray:
+    """``np.stack([unpack_lanes(w, lanes, width) for w in words])`` (int64, ``[len, lanes]``),
+    at numpy speed when ``width`` is 8, 16, 32 or 64 bits. A word wider than ``lanes * width``
+    bits, or negative, is a ``ValueError``."""
+    words = [int(w) for w in words]
+    dt = _BYTE_WIDTHS.get(width)
+    if dt is None:
+        if not words:
+            return np.zeros((0, lanes), np.int64)
+        return np.stack([unpack_lanes(w, lanes, width) for w in words])
+    n = lanes * width // 8
+    try:
+        buf = b"".join(w.to_bytes(n, "little") for w in words)
+    except OverflowError:
+        bad = next(w for w in words if w < 0 or w >> (8 * n))
+        raise ValueError(f"word {bad:#x} does not fit {lanes} lanes of {width} bits") from None
+    return np.frombuffer(buf, dt).reshape(len(words), lanes).astype(np.int64)
 
 
 @dataclass

@@ -37,7 +37,7 @@ from hw.isa import (
     requant_subfolds,
 )
 from sw.mapping.accel import AccelProgram, GemmPlacement, ProgramBuilder, gemm_command
-from sw.mapping.gemm import pack_lanes
+from sw.mapping.gemm import pack_lanes, pack_rows
 from sw.ref.outstage import add_multipliers_bits, multiplier_bits
 
 __all__ = [
@@ -141,7 +141,7 @@ class ChainProgram:
 
     def output_from_act(self, act_words: dict[int, int] | list[int]) -> np.ndarray:
         """The last layer's int8 output ``[M, N]`` from activation memory words."""
-        from sw.mapping.gemm import unpack_lanes
+        from sw.mapping.gemm import unpack_rows
 
         cfg = self.program.cfg
         S = requant_subfolds(cfg.rows, cfg.cols)
@@ -150,11 +150,11 @@ class ChainProgram:
         fold_of = (n // cfg.cols) * S + (n % cfg.cols) // cfg.rows
         lane = (n % cfg.cols) % cfg.rows
         out = np.zeros((M, N), np.int64)
-        for i in range(M):
-            for k in np.unique(fold_of):
-                word = unpack_lanes(act_words[self.out_addr + int(k) * M + i], cfg.rows, 8)
-                sel = fold_of == k
-                out[i, sel] = word[lane[sel]]
+        for k in np.unique(fold_of):
+            a = self.out_addr + int(k) * M
+            block = unpack_rows([act_words[a + i] for i in range(M)], cfg.rows, 8)
+            sel = fold_of == k
+            out[:, sel] = block[:, lane[sel]]
         return out
 
 
@@ -188,16 +188,16 @@ class OnChip:
 
     def read(self, cfg: ArrayConfig, act_words: dict[int, int] | list[int]) -> np.ndarray:
         """The tensor's int8 values ``[M, N]`` from activation memory words."""
-        from sw.mapping.gemm import unpack_lanes
+        from sw.mapping.gemm import unpack_rows
 
         rows = self.chan_rows(cfg)
         fold_of, lane = rows // cfg.rows, rows % cfg.rows
         out = np.zeros((self.M, self.N), np.int64)
         for k in np.unique(fold_of):
             sel = fold_of == k
-            for i in range(self.M):
-                word = unpack_lanes(act_words[self.addr + int(k) * self.M + i], cfg.rows, 8)
-                out[i, sel] = word[lane[sel]]
+            a = self.addr + int(k) * self.M
+            block = unpack_rows([act_words[a + i] for i in range(self.M)], cfg.rows, 8)
+            out[:, sel] = block[:, lane[sel]]
         return out
 
 
@@ -215,10 +215,9 @@ def place_input(b: ProgramBuilder, x: np.ndarray) -> OnChip:
     pad[:, :c] = rows
     a0 = b.a_next
     for p in range(planes):
-        for i in range(M):
-            b.prog.act[a0 + p * M + i] = pack_lanes(
-                pad[i, p * cfg.rows : (p + 1) * cfg.rows], cfg.act_width
-            )
+        words = pack_rows(pad[:, p * cfg.rows : (p + 1) * cfg.rows], cfg.act_width)
+        for i, word in enumerate(words):
+            b.prog.act[a0 + p * M + i] = word
     b.a_next += planes * M
     return OnChip(a0, M, c, (n, h, w), tuple(range(c)), planes)
 
@@ -590,7 +589,6 @@ def _place_weights(b: ProgramBuilder, wp: np.ndarray, cmd, cfg: ArrayConfig) -> 
     for n in range(nf):
         for k in range(kf):
             base = cmd.w_addr + (n * kf + k) * R
-            for r in range(R):
-                b.prog.weight[base + r] = pack_lanes(
-                    full[k * R + r, n * C : (n + 1) * C], cfg.weight_width
-                )
+            words = pack_rows(full[k * R : (k + 1) * R, n * C : (n + 1) * C], cfg.weight_width)
+            for r, word in enumerate(words):
+                b.prog.weight[base + r] = word

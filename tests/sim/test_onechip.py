@@ -154,3 +154,21 @@ def test_memory_overflow_names_layer_and_field():
         match=r"layer features\.2\.conv\.0\.0 \(QConv\): .*(Gemm\.w_addr|Requant\.p_addr)=.*weight_depth=256",
     ):
         compile_qnet(qnet, x_q, replace(unbounded(ArrayConfig(4, 4)), weight_depth=256))
+
+
+def test_background_build_errors_are_named(tmp_path):
+    """``BackgroundBuild`` (``fusesa infer`` starts the accelerator's build in a child
+    process): an unknown simulator is refused at once; a build that fails in the child
+    raises at ``result()`` with the child's error and the build's name."""
+    from sim.runner import BackgroundBuild
+
+    with pytest.raises(ValueError, match="unknown simulator 'nosim'"):
+        BackgroundBuild(ArrayConfig(2, 2), "nosim")
+    blocker = tmp_path / "root"
+    blocker.write_text("a file where the build root should be")
+    bg = BackgroundBuild(ArrayConfig(2, 2), "icarus", root=blocker)
+    with pytest.raises(
+        RuntimeError, match=r"background icarus build of array_2x2\S* \(accel\) failed: .*Error"
+    ):
+        bg.result()
+    bg.close()
