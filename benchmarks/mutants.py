@@ -9,6 +9,10 @@ them fail. A mutant survives if every suite still passes.
 
 - ``array`` mutants (``hw/top.py``, ``hw/pe.py``, ``hw/array.py``) run the robustness, fuzz,
   array, PE and protocol tests; with ``--formal`` also the default PE / array proofs.
+- ``onchip`` mutants (``hw/accel.py``'s issue-18 engines: conv and FUSE line addressing, the
+  REQUANT corner turn, MAXPOOL) run the Amaranth tests of those commands
+  (``tests/hw/test_accel_conv.py``, ``test_accel_requant.py``, ``test_accel_add.py``) and the
+  one-program tiny network on Icarus (``tests/sim/test_onechip.py``).
 - ``accel`` mutants (``hw/accel.py``, ``hw/mem.py``: decoder, fold counters, FUSE phase,
   accumulate/overwrite, counters, stream handshakes, error checks, memory read port) run the
   Amaranth accelerator tests (``tests/hw/test_accel*.py``), the cocotb accelerator benches on
@@ -203,8 +207,60 @@ ACCEL_MUTANTS = {
         "load data bits above the memory word are ignored instead of rejected",
     ),
 }
-MUTANTS = {**ARRAY_MUTANTS, **ACCEL_MUTANTS}
-GROUPS = {"array": ARRAY_MUTANTS, "accel": ACCEL_MUTANTS}
+#: the issue-18 engines of ``hw/accel.py``: conv addressing, FUSE line addressing, the
+#: REQUANT corner turn, MAXPOOL
+ONCHIP_MUTANTS = {
+    "conv-no-left-padding": (
+        "hw/accel.py",
+        '(cur["y"] >= 0) & (cur["y"] < cv.h) & (cur["x"] >= 0) & (cur["x"] < cv.w)',
+        '(cur["y"] >= 0) & (cur["y"] < cv.h) & (cur["x"] < cv.w)',
+        "conv addressing reads a word left of the map instead of a zero",
+    ),
+    "conv-ignores-stride": (
+        "hw/accel.py",
+        'r_x.eq(cur["x"] + cv.sw)',
+        'r_x.eq(cur["x"] + 1)',
+        "conv addressing steps one pixel along x whatever the stride",
+    ),
+    "conv-next-image-same-base": (
+        "hw/accel.py",
+        'r_base.eq(cur["base"] + cv_hw)',
+        'r_base.eq(cur["base"])',
+        "conv addressing reads image 0 again for every image of a batch",
+    ),
+    "fuse-lines-no-left-padding": (
+        "hw/accel.py",
+        "f_in.eq((f_cur_u >= 0) & (f_cur_u < fl_len))",
+        "f_in.eq(f_cur_u < fl_len)",
+        "FUSE line addressing reads a word before the line instead of a zero",
+    ),
+    "fuse-lines-column-stride-1": (
+        "hw/accel.py",
+        "fs_ptr.eq(fs_ptr - Mux(flin, fl_est, 1))",
+        "fs_ptr.eq(fs_ptr - 1)",
+        "Kx1 lines are read along the row (element stride 1 instead of W)",
+    ),
+    "corner-turn-ignores-stride": (
+        "hw/accel.py",
+        "lq_keep.eq(lq_keep + lq_sl)",
+        "lq_keep.eq(lq_keep + 1)",
+        "the corner turn keeps every line position of a strided FuSe layer",
+    ),
+    "maxpool-takes-min": (
+        "hw/accel.py",
+        "(eff > mp_max[r])",
+        "(eff < mp_max[r])",
+        "MAXPOOL keeps the minimum",
+    ),
+    "maxpool-pads-with-zero": (
+        "hw/accel.py",
+        "eff = Mux(mp_in_d, lane, -(1 << (cfg.act_width - 1)))",
+        "eff = Mux(mp_in_d, lane, 0)",
+        "MAXPOOL padding is 0 instead of -128 (equal after a ReLU: needs negative inputs)",
+    ),
+}
+MUTANTS = {**ARRAY_MUTANTS, **ACCEL_MUTANTS, **ONCHIP_MUTANTS}
+GROUPS = {"array": ARRAY_MUTANTS, "accel": ACCEL_MUTANTS, "onchip": ONCHIP_MUTANTS}
 
 #: group -> suite -> pytest arguments (run from the copy's root)
 SUITES = {
@@ -222,6 +278,14 @@ SUITES = {
         "cocotb": ["tests/sim/test_accel_stream.py", "tests/sim/test_accel_rtl.py", "-k", "icarus"],
         "netfuzz": ["tests/sim/test_netfuzz.py"],
     },
+    "onchip": {
+        "amaranth": [
+            "tests/hw/test_accel_conv.py",
+            "tests/hw/test_accel_requant.py",
+            "tests/hw/test_accel_add.py",
+        ],
+        "onechip": ["tests/sim/test_onechip.py", "-k", "tiny and icarus"],
+    },
 }
 FORMAL = {
     "array": {
@@ -235,6 +299,7 @@ FORMAL = {
             "accelerator_one_command or accelerator_fuse_command",
         ]
     },
+    "onchip": {},  # the formal harness has no output stage (docs/verification.md)
 }
 
 

@@ -120,20 +120,20 @@ def _quiet_runner_logs() -> None:
     logging.getLogger("cocotb").setLevel(logging.WARNING)
 
 
+#: g++ optimization of the accelerator model's per-cycle code (``verilated.mk``'s ``OPT_FAST``,
+#: ``-Os`` by default). At 16x16 ``-O1`` halves the C++ compile (the largest file: 12.4 s ->
+#: 6.0 s) and the model runs no slower (``benchmarks/infer_speed.py``, docs/inference.md)
+ACCEL_OPT_FAST = os.environ.get("FUSESA_OPT_FAST", "-O1")  # the variable: for benchmarks
+
 #: version of the build recipe below, kept in each build's stamp: a cached build made by an
 #: older recipe (other bench top, options) is rebuilt
 BUILD_RECIPE = (
     "7: accel bench top fusesa_accel_tb (registered rst/start, ports public, own clock),"
-    " Icarus cycle netlist, accel OPT_FAST=-O1"
+    f" Icarus cycle netlist, accel OPT_FAST={ACCEL_OPT_FAST}"
 )
 
 #: Verilator options of the accelerator build (ACCELERATOR.md section 2, SPEC 8)
 ACCEL_VERILATOR_ARGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
-
-#: g++ optimization of the accelerator model's per-cycle code (``verilated.mk``'s ``OPT_FAST``,
-#: ``-Os`` by default). At 16x16 ``-O1`` halves the C++ compile (the largest file: 12.4 s ->
-#: 6.0 s) and the model runs no slower (``benchmarks/infer_speed.py``, docs/inference.md)
-ACCEL_OPT_FAST = "-O1"
 
 
 def accel_verilator_args(own_clock: bool = False) -> list[str]:

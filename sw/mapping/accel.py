@@ -49,7 +49,7 @@ from hw.config import DEPTH_FIELDS, ArrayConfig
 from hw.isa import Command, Fuse, Gemm, Halt, check_command, encode_program
 from sw.latency.rtl import DEPTHWISE_MAPPINGS, fuse_conv_mapping
 from sw.mapping.fuse import depthwise_lines, lines_to_output
-from sw.mapping.gemm import pack_lanes, unpack_lanes
+from sw.mapping.gemm import pack_rows, unpack_rows
 from sw.mapping.pack import LinePacking, command_channels, pack_depthwise, unpack_depthwise
 from sw.ref.conv import im2col
 
@@ -180,7 +180,7 @@ class AccelProgram:
         out = []
         for p in self.placements:
             words = acc_words[p.acc_addr : p.acc_addr + p.acc_words(cfg)]
-            lanes = np.stack([unpack_lanes(w, C, cfg.acc_width) for w in words])
+            lanes = unpack_rows(words, C, cfg.acc_width)
             if isinstance(p, GemmPlacement):
                 nf = ceil(p.N / C)
                 y = lanes.reshape(nf, p.M, C).transpose(1, 0, 2).reshape(p.M, nf * C)
@@ -293,15 +293,14 @@ class ProgramBuilder:
         wp[:Kr, :N] = w
         act, weight = self.prog.act, self.prog.weight
         for k in range(kf):
-            for r in range(M):
-                act[a0 + k * M + r] = pack_lanes(xp[r, k * R : (k + 1) * R], cfg.act_width)
+            for r, word in enumerate(pack_rows(xp[:, k * R : (k + 1) * R], cfg.act_width)):
+                act[a0 + k * M + r] = word
         for n in range(nf):
             for k in range(kf):
                 base = w0 + (n * kf + k) * R
-                for r in range(R):
-                    weight[base + r] = pack_lanes(
-                        wp[k * R + r, n * C : (n + 1) * C], cfg.weight_width
-                    )
+                block = wp[k * R : (k + 1) * R, n * C : (n + 1) * C]
+                for r, word in enumerate(pack_rows(block, cfg.weight_width)):
+                    weight[base + r] = word
         self.prog.placements.append(GemmPlacement(M, Kr, N, acc0))
         return len(self.prog.placements) - 1
 
@@ -337,12 +336,12 @@ class ProgramBuilder:
         act, weight = self.prog.act, self.prog.weight
         for g in range(groups):
             blk = lp[g * R : (g + 1) * R]
-            for j in range(stride):
-                act[a0 + g * stride + j] = pack_lanes(blk[:, j], cfg.act_width)
-            for i in range(K):  # broadcast order: tap K-1 first
-                weight[w0 + g * K + i] = pack_lanes(
-                    tp[g * R : (g + 1) * R, K - 1 - i], cfg.weight_width
-                )
+            for j, word in enumerate(pack_rows(blk.T, cfg.act_width)):
+                act[a0 + g * stride + j] = word
+            # broadcast order: tap K-1 first
+            taps_g = tp[g * R : (g + 1) * R, ::-1].T
+            for i, word in enumerate(pack_rows(taps_g, cfg.weight_width)):
+                weight[w0 + g * K + i] = word
         self.prog.placements.append(FusePlacement(L, J, K, acc0))
         return len(self.prog.placements) - 1
 
