@@ -445,12 +445,7 @@ def _run_net(args: argparse.Namespace, rows: int, cols: int, clocks, prebuild) -
         report["runs"] = entries
         if args.compare:
             report["compare"] = compare(entries)
-        if args.waves is not None:
-            report["waves"] = _waves(args, cfg, runs[-1], x)
-        if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
-            print(f"wrote {args.json}")
+        _finish_report(args, report, cfg, runs[-1], x)
         return 0 if all(e["exact"] and e["cycles"] == e["model_cycles"] for e in entries) else 1
     results = []
     for q, m, lab, dw in runs:
@@ -464,14 +459,19 @@ def _run_net(args: argparse.Namespace, rows: int, cols: int, clocks, prebuild) -
         print()
     if args.compare:
         report["compare"] = _compare(args, rows, cols, results, x)
+    _finish_report(args, report, cfg, runs[-1], x)
+    ok = all(r.exact and r.cycles_match for r, _ in results)
+    return 0 if ok else 1
+
+
+def _finish_report(args: argparse.Namespace, report: dict, cfg, last_run, x) -> None:
+    """``--waves`` of the last network, then the ``--json`` report."""
     if args.waves is not None:
-        report["waves"] = _waves(args, cfg, runs[-1], x)
+        report["waves"] = _waves(args, cfg, last_run, x)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
         print(f"wrote {args.json}")
-    ok = all(r.exact and r.cycles_match for r, _ in results)
-    return 0 if ok else 1
 
 
 def _run_dataset(args: argparse.Namespace, rows: int, cols: int) -> int:
