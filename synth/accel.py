@@ -5,9 +5,11 @@ mode's corner-turn double buffer, the MAXPOOL engine, counters, host streams).
 
 Method (per part, like the ``hier`` method of ``synth.flow``): the generated Verilog of the
 accelerator has one module per part (``fusesa_accel.array``, ``.outstage``, ``.resadd``, the
-top itself). The memories (``fusesa_ram`` instances) are black boxes everywhere: their source
-is replaced by an empty ``(* blackbox *)`` module, so their ports are ideal (an SRAM macro's
-clock-to-output and setup are not modelled) and their area is not counted. Each part is
+top itself). The memories (``fusesa_ram`` instances) are black boxes everywhere: each
+instance becomes an instance of its own empty ``(* blackbox *)`` module with that instance's
+port widths (``blackbox_ram``; one parameterized black box would be exposed at its default
+widths), so their ports are ideal (an SRAM macro's clock-to-output and setup are not
+modelled) and their area is not counted. Each part is
 synthesized flat with ``synth.yosys.synthesize``; the top ("control") with the array, the
 output stage, the residual adder and the memories black-boxed and turned into ports
 (``expose -evert``). Area = the sum of the parts.
@@ -28,8 +30,8 @@ The control part is split further by its flops: each flop's RTL register name (Y
 on the ``Q`` net) puts it in one of ``FLOP_GROUPS``; a group's sequential area is its flop
 count times the flop cell's area. Combinational cells have no RTL names after ABC; they are
 attributed by what they feed (``comb_attribution``: the fan-in cones of each group's flops and
-of the control part's output ports; a cell in the cones of several groups is "shared"). These
-come from the written netlist, which has the BUFX2s ``insbuf`` adds after ``stat`` (so their
+of the control part's output ports; a cell in the cones of several groups is "shared"). ``group_timing`` gives the worst path into each group.
+These come from the written netlist, which has the BUFX2s ``insbuf`` adds after ``stat`` (so their
 sum is slightly above the part's ``stat`` area).
 """
 
