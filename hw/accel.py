@@ -668,6 +668,12 @@ class Accelerator(wiring.Component):
             }
         )
         cv_hw = Signal(24)  # H*W
+        cv_howo = Signal(24)  # Ho*Wo
+        cv_khkw = Signal(8)  # kh*kw
+        cv_nhw = Signal(36)  # N*H*W before the range check (CONV setup, below)
+        cv_nho = Signal(24)  # N*Ho: line groups of a 1xK FuSe layer
+        cv_nwo = Signal(24)  # N*Wo: ... of a Kx1 one
+        cv_step = Signal(2)  # CONV setup cycle
         cv_kh = Signal(4)
         cv_shw = Signal(signed(18))  # sh*W
         cv_ptw = Signal(signed(18))  # -pt*W
@@ -1121,7 +1127,7 @@ class Accelerator(wiring.Component):
             & cv.set
             & (g_row | (cv.kw == 1))
             & Mux(g_row, (cv_pt == 0) & (fword.k == cv.kw), (cv_pl == 0) & (fword.k == cv_kh))
-            & (fword.groups == cv.n * Mux(g_row, cv.ho, cv.wo))
+            & (fword.groups == Mux(g_row, cv_nho, cv_nwo))
             & (fword.a_addr + cv.plane <= cfg.act_depth)
             & (fword.w_addr + fword.k <= cfg.weight_depth)
         )
@@ -1165,7 +1171,7 @@ class Accelerator(wiring.Component):
             (qword.flags == 1)
             & cv.set
             & (g_row | (cv.kw == 1))
-            & (qword.folds == cv.n * Mux(g_row, cv.ho, cv.wo))
+            & (qword.folds == Mux(g_row, cv_nho, cv_nwo))
             & (qword.a_addr + cv.mconv <= cfg.act_depth)
             & (qword.p_addr + PW <= cfg.weight_depth)
             & (qword.acc_addr + qword.folds * qword.m * R <= cfg.acc_depth)
@@ -1201,8 +1207,7 @@ class Accelerator(wiring.Component):
             & (cword.sh != 0)
             & (cword.sw != 0)
             & (cword.cfolds != 0)
-            & (cword.n * cword.h * cword.w < (1 << 20))
-        )
+        )  # N*H*W < 2**20 is checked in the CONV setup states
         cv_act = Signal(40)  # activation words a conv GEMM may read: cfolds * plane
         conv_gemm_ok = (
             (word.flags == 1)
@@ -1290,7 +1295,7 @@ class Accelerator(wiring.Component):
                     m.next = "RUN"
                 with m.Elif((cword.op == isa.Op.CONV) & conv_ok):
                     m.d.sync += [
-                        cv.set.eq(1),
+                        cv.set.eq(0),  # until the setup states have checked the geometry
                         cv.n.eq(cword.n),
                         cv.h.eq(cword.h),
                         cv.w.eq(cword.w),
@@ -1301,18 +1306,11 @@ class Accelerator(wiring.Component):
                         cv.sh.eq(cword.sh),
                         cv.sw.eq(cword.sw),
                         cv.cfolds.eq(cword.cfolds),
-                        cv.plane.eq(cword.n * cword.h * cword.w),
-                        cv.mconv.eq(cword.n * cword.ho * cword.wo),
-                        cv.kconv.eq(cword.kh * cword.kw * cword.cfolds),
-                        cv_act.eq(cword.cfolds * (cword.n * cword.h * cword.w)),
-                        cv_hw.eq(cword.h * cword.w),
-                        cv_shw.eq(cword.sh * cword.w),
-                        cv_ptw.eq(-(cword.pt * cword.w)),
                         cv_pt.eq(cword.pt),
                         cv_pl.eq(cword.pl),
-                        pc.eq(pc + 1),
                     ]
-                    m.next = "FETCH"
+                    m.d.sync += cv_step.eq(0)
+                    m.next = "CONV"
                 with m.Elif((word.op == isa.Op.GEMM) & gemm_ok & (gemm_plain_ok | conv_gemm_ok)):
                     m.d.sync += [
                         cmode.eq(word.flags[0]),
@@ -1382,7 +1380,7 @@ class Accelerator(wiring.Component):
                 with m.Elif(
                     (qword.op == isa.Op.REQUANT) & requant_ok & (requant_plain_ok | requant_line_ok)
                 ):
-                    howo = cv.ho * cv.wo
+                    howo = cv_howo
                     m.d.sync += [
                         lqm.eq(qword.flags[0]),
                         lq_t.eq(0),
@@ -1439,6 +1437,39 @@ class Accelerator(wiring.Component):
                     m.next = "RUN"
                 with m.Else():
                     m.next = "ERROR"
+            # CONV setup (``isa.CONV_SETUP_CYCLES`` cycles, ``cv_step``): the geometry's products,
+            # one multiplier deep per cycle from registers (in DECODE they set the clock: 84 MHz at 16x16)
+            with m.State("CONV"):
+                m.d.comb += counting.eq(1)
+                m.d.sync += cv_step.eq(cv_step + 1)
+                with m.Switch(cv_step):
+                    with m.Case(0):
+                        m.d.sync += [
+                            cv_hw.eq(cv.h * cv.w),
+                            cv_howo.eq(cv.ho * cv.wo),
+                            cv_khkw.eq(cv_kh * cv.kw),
+                            cv_shw.eq(cv.sh * cv.w),
+                            cv_ptw.eq(-(cv_pt.as_unsigned() * cv.w)),
+                            cv_nho.eq(cv.n * cv.ho),
+                            cv_nwo.eq(cv.n * cv.wo),
+                        ]
+                    with m.Case(1):
+                        m.d.sync += [
+                            cv_nhw.eq(cv.n * cv_hw),
+                            cv.mconv.eq(cv.n * cv_howo),
+                            cv.kconv.eq(cv_khkw * cv.cfolds),
+                        ]
+                    with m.Default():
+                        with m.If(cv_nhw < (1 << 20)):  # a plane fits the 20-bit addresses
+                            m.d.sync += [
+                                cv.set.eq(1),
+                                cv.plane.eq(cv_nhw[:20]),
+                                cv_act.eq(cv.cfolds * cv_nhw[:20]),
+                                pc.eq(pc + 1),
+                            ]
+                            m.next = "FETCH"
+                        with m.Else():
+                            m.next = "ERROR"
             with m.State("RUN"):
                 m.d.comb += [counting.eq(1), run.eq(1)]
                 with m.If(

@@ -54,7 +54,7 @@ generated from the convolution geometry set by the latest ``CONV`` command (``Ge
 other three flag bits must be 0.
 
 ``CONV`` (convolution geometry for the ``GEMM`` commands with ``conv=1`` that follow it,
-``CONV_FIELDS``, issue 18; no RUN: FETCH + DECODE only)::
+``CONV_FIELDS``, issue 18; no RUN: FETCH + DECODE + ``CONV_SETUP_CYCLES`` setup cycles)::
 
     [8, 20)     n         images N (1..4095)
     [20, 32)    h         input height H
@@ -93,6 +93,7 @@ __all__ = [
     "REQUANT_FIELDS",
     "PARAM_WORDS",
     "OUTSTAGE_LATENCY",
+    "CONV_SETUP_CYCLES",
     "RESADD_LATENCY",
     "requant_subfolds",
     "Add",
@@ -243,6 +244,12 @@ PARAM_WORDS = 8
 #: cycles from an accumulator word entering the output stage (``hw.requant``) to its int8
 #: result (the stage's pipeline depth; ``sw.latency.rtl.requant_cycles`` uses it)
 OUTSTAGE_LATENCY = 6
+
+#: cycles a ``CONV`` spends after DECODE computing its geometry's products (``H*W``,
+#: ``N*H*W``, ``N*Ho*Wo``, ``kh*kw*cfolds``, ``cfolds*N*H*W``, ...), one multiplier deep per
+#: cycle from registers, and checking ``N*H*W < 2**20`` (else ``error``); ``hw.accel``
+#: states CONV1..CONV3. Done in DECODE, this chain set the accelerator's clock (84 MHz at 16x16).
+CONV_SETUP_CYCLES = 3
 
 #: cycles from two activation words entering the residual adder (``hw.resadd``) to the result
 RESADD_LATENCY = 6

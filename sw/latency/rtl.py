@@ -413,12 +413,15 @@ def accel_add_cycles(n: int) -> int:
 
 
 def accel_command_cycles(cmd, rows: int, cols: int) -> int:
-    """Exact cycles of one ``hw.isa`` command record on the accelerator top (``HALT`` and
-    ``CONV``: 2; a ``Gemm(conv=1)`` costs what a plain ``Gemm`` of the same fields does)."""
-    from hw.isa import Add, ConvCfg, Fuse, Gemm, Halt, MaxPool, Requant
+    """Exact cycles of one ``hw.isa`` command record on the accelerator top (``HALT``: 2;
+    ``CONV``: 2 + ``CONV_SETUP_CYCLES`` = 5; a ``Gemm(conv=1)`` costs what a plain ``Gemm``
+    of the same fields does)."""
+    from hw.isa import CONV_SETUP_CYCLES, Add, ConvCfg, Fuse, Gemm, Halt, MaxPool, Requant
 
-    if isinstance(cmd, (Halt, ConvCfg)):  # FETCH + DECODE, no RUN
+    if isinstance(cmd, Halt):  # FETCH + DECODE, no RUN
         return ACCEL_COMMAND_OVERHEAD
+    if isinstance(cmd, ConvCfg):  # FETCH + DECODE + the geometry's setup cycles
+        return ACCEL_COMMAND_OVERHEAD + CONV_SETUP_CYCLES
     if isinstance(cmd, Gemm):
         shape = (cmd.m, cmd.kfolds * rows, cmd.nfolds * cols)
         return accel_gemm_cycles(*shape, rows, cols)

@@ -249,7 +249,7 @@ def test_docs_worked_example():
         "0x7f80000000001d00012000003000213",
         "0x0",
     ]
-    assert accel_commands_cycles(prog.commands, 2, 2) == 186
+    assert accel_commands_cycles(prog.commands, 2, 2) == 192
     y1 = qref.requantize(qref.conv2d_acc(x, w0, b0, (1, 1), (1, 1)), m0, 0, 127)
     y2 = qref.requantize(qref.conv2d_acc(y1, w1, b1, (1, 1), (0, 1), groups=2), m1)
     np.testing.assert_array_equal(_nchw(t1, cfg, act), y1)
