@@ -1382,7 +1382,9 @@ class Accelerator(wiring.Component):
                 ):
                     howo = cv_howo
                     m.d.sync += [
-                        lqm.eq(qword.flags[0]),
+                        # line mode only with the FuSe mode: without it ``lqm`` is a constant 0
+                        # and synthesis drops the corner-turn buffer and its control
+                        lqm.eq(qword.flags[0] if cfg.fuse else 0),
                         lq_t.eq(0),
                         lq_rleft.eq(qword.folds * qword.m),
                         lq_rb.eq(0),
