@@ -121,10 +121,11 @@ def _quiet_runner_logs() -> None:
 
 
 #: g++ optimization of the accelerator model's per-cycle code (``verilated.mk``'s ``OPT_FAST``,
-#: ``-Os`` by default). At 16x16 ``-O1`` halves that code's compile (its three files: 49 ->
-#: ~24 s of CPU) for a model about 10 % slower (MobileNetV2-Half at 224: run 34.0 -> 37.8 s,
-#: medians of 3 on a loaded machine): a net win for a cold run and for CI, which builds every
-#: configuration once (docs/inference.md). ``FUSESA_OPT_FAST=-Os`` restores the default.
+#: ``-Os`` by default). At 16x16 ``-O1`` halves that code's compile (its three largest files:
+#: 49 -> ~24 s of CPU; the largest 12.4 -> 6.0 s), but on 2 cores the cold build gains little
+#: (MobileNetV2-Half at 224, idle: build 58.6 s vs 60.2 s, run 13.0 vs 13.1 s; on a loaded
+#: machine the -O1 model ran ~10 % slower, medians of 3). ``FUSESA_OPT_FAST=-Os`` restores the
+#: default (docs/inference.md).
 ACCEL_OPT_FAST = os.environ.get("FUSESA_OPT_FAST", "-O1")  # the variable: for benchmarks
 
 #: version of the build recipe below, kept in each build's stamp: a cached build made by an
